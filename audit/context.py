@@ -1,0 +1,51 @@
+"""Who is acting, and through which door. Set once per request, SMS or task; read by history.
+
+A contextvar works for threads and for asyncio tasks alike, so the websocket consumers, the
+Celery workers and the request threads each see their own actor.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+
+class Door(models.TextChoices):
+    SMS = "sms", "SMS"
+    APP = "app", "App"
+    ADMIN = "admin", "Admin"
+    API_KEY = "api_key", "API key"
+    SYSTEM = "system", "System"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: Any | None
+    door: str
+    api_key: Any | None = None
+
+
+_SYSTEM = Actor(user=None, door=Door.SYSTEM)
+_current: ContextVar[Actor] = ContextVar("fieldline_actor", default=_SYSTEM)
+
+
+def current_actor() -> Actor:
+    return _current.get()
+
+
+@contextmanager
+def acting(*, user: Any | None, door: str, api_key: Any | None = None) -> Iterator[Actor]:
+    """Everything written inside is attributed to `user` through `door`."""
+    token = _current.set(Actor(user=user, door=door, api_key=api_key))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def set_actor(*, user: Any | None, door: str, api_key: Any | None = None) -> None:
+    """For authentication hooks that cannot wrap the whole call (django-ninja auth)."""
+    _current.set(Actor(user=user, door=door, api_key=api_key))

@@ -1,0 +1,48 @@
+import uuid
+
+from django.db import models
+
+
+class TimeStamped(models.Model):
+    """Client-made UUIDs are accepted as primary keys, so offline clients can create records."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class FieldReport(models.Model):
+    """One report from the field (a sale of n units, a visit, a shipment) and its short
+    reference, quoted back to the sender and accepted by UNDO. The autoincrement id makes
+    references unique without a lock."""
+
+    class Kind(models.TextChoices):
+        SALE = "S", "Sale"
+        VISIT = "V", "Visit"
+        SHIPMENT = "H", "Shipment"
+
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    reporter = models.ForeignKey("org.User", null=True, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["reporter", "created_at"])]
+
+    # References start at four digits so they read like references, not counters.
+    OFFSET = 1000
+
+    @property
+    def reference(self) -> str:
+        return f"{self.kind}{self.pk + self.OFFSET}"
+
+    @classmethod
+    def pk_from_reference(cls, reference: str) -> tuple[str, int] | None:
+        kind, digits = reference[:1].upper(), reference[1:]
+        if kind not in cls.Kind.values or not digits.isdigit():
+            return None
+        return kind, int(digits) - cls.OFFSET

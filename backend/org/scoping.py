@@ -1,0 +1,79 @@
+"""Who may see which rows: the one place that decides it.
+
+A rep sees what they own or what is shared with them; a manager sees everything owned by the
+team below them, at every level; an executive sees everything; logistics sees orders and
+shipments only. Every read path (API, SMS, admin, dashboard) goes through `scope()`.
+
+A model takes part by naming the path to its owner in `scope_owner` (for example
+`"customer__owner"`), optionally a path to users it is shared with in `scope_shared`, and
+`scope_logistics = True` when logistics may see it.
+"""
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from backend.org.models import Role, User
+
+M = TypeVar("M", bound=Model)
+
+
+def team_ids(user: User) -> frozenset[int]:
+    """The user and everyone who reports to them, directly or not (cached on the instance)."""
+    cached = getattr(user, "_team_ids", None)
+    if cached is not None:
+        return cached
+    found = {user.pk}
+    frontier = {user.pk}
+    while frontier:
+        frontier = set(User.objects.filter(manager_id__in=frontier).values_list("pk", flat=True)) - found
+        found |= frontier
+    user._team_ids = frozenset(found)
+    return user._team_ids
+
+
+def sees_everything(user: Any) -> bool:
+    return bool(user.is_superuser or user.role == Role.EXECUTIVE)
+
+
+def scope(queryset: QuerySet[M], user: Any) -> QuerySet[M]:
+    """`queryset` narrowed to the rows `user` may see."""
+    model = queryset.model
+    if user is None or not getattr(user, "is_active", False):
+        return queryset.none()
+    if sees_everything(user):
+        return queryset
+    if user.role == Role.LOGISTICS:
+        return queryset if getattr(model, "scope_logistics", False) else queryset.none()
+    owner_path = getattr(model, "scope_owner", None)
+    if owner_path is None:
+        return queryset.none()
+    return queryset.filter(_owner_condition(model, owner_path, user))
+
+
+def _owner_condition(model: type[Model], owner_path: str, user: User) -> Q:
+    if user.role == Role.MANAGER:
+        condition = Q(**{f"{owner_path}__in": team_ids(user)})
+    else:
+        condition = Q(**{f"{owner_path}": user.pk})
+    shared_path = getattr(model, "scope_shared", None)
+    if shared_path:
+        # A subquery, not a join: the join would repeat rows shared with several people.
+        condition |= Q(pk__in=model._default_manager.filter(**{shared_path: user.pk}).values("pk"))
+    return condition
+
+
+def visible_users(user: Any) -> QuerySet[User]:
+    """People `user` may see: themselves and their team; all for executives."""
+    if sees_everything(user):
+        return User.objects.all()
+    if user.role == Role.MANAGER:
+        return User.objects.filter(pk__in=team_ids(user))
+    return User.objects.filter(pk=user.pk)
+
+
+def can_manage(manager: Any, user: User) -> bool:
+    """A manager may act for someone in their team (revoke a lost phone, hand over customers)."""
+    if sees_everything(manager):
+        return True
+    return manager.role == Role.MANAGER and user.pk in team_ids(manager) and manager.pk != user.pk

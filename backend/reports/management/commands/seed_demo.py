@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from backend.reports import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo data set (DEMO_DATA.md) into an empty database."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--force", action="store_true", help="Load even if the database holds other data.")
+
+    def handle(self, *args, force: bool = False, **options) -> None:
+        if demo.is_seeded() and not force:
+            self.stdout.write("Demo data is already loaded.")
+            return
+        if demo.holds_other_data() and not force:
+            raise CommandError(
+                "This database already holds other data; seed_demo only fills an empty one. "
+                "Run with --force to add the demo set anyway."
+            )
+        demo.seed()
+        self.stdout.write(self.style.SUCCESS("Demo data loaded: 7 people, 3 products, 4 customers, 3 open orders."))

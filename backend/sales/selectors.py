@@ -1,0 +1,109 @@
+"""Reads of sales, orders and shipments, always through the caller's scope."""
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.core.errors import NotFound
+from backend.org.scoping import scope
+from backend.sales.models import Order, Product, Reward, RewardRule, RewardStatus, Sale, Shipment
+
+_ORDER_PARTS = re.compile(r"^([A-Za-z]+)[\s-]*(\d+)$")
+
+
+def order_number_forms(number: str) -> set[str]:
+    """`po1001`, `PO 1001` and `PO-1001` name the same order."""
+    cleaned = number.strip().upper()
+    parts = _ORDER_PARTS.match(cleaned)
+    if not parts:
+        return {cleaned}
+    letters, digits = parts.groups()
+    return {f"{letters}-{digits}", f"{letters}{digits}", cleaned}
+
+
+def order_get_by_number(*, user: Any, number: str) -> Order:
+    order = (
+        scope(Order.objects.all(), user)
+        .select_related("customer", "rep")
+        .filter(number__in=order_number_forms(number))
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("Order %(number)s not found.") % {"number": number}, code="unknown_order")
+    return order
+
+
+def product_get_by_code(code: str) -> Product:
+    product = Product.objects.filter(code=code.upper(), is_active=True).select_related("division").first()
+    if product is None:
+        raise NotFound(
+            _("Unknown product %(code)s.") % {"code": code},
+            code="unknown_product",
+            extra={"suggestions": product_codes_like(code)},
+        )
+    return product
+
+
+def product_codes_like(code: str, limit: int = 3) -> list[str]:
+    codes = list(Product.objects.filter(is_active=True).values_list("code", flat=True))
+    return difflib.get_close_matches(code.upper(), codes, n=limit, cutoff=0.3)
+
+
+def reward_rule_for(product: Product, on: date) -> RewardRule | None:
+    return (
+        RewardRule.objects.filter(product=product, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def sale_holding_serial(serial: str) -> Sale | None:
+    return Sale.objects.filter(serial=serial, voided_at__isnull=True).first()
+
+
+@dataclass(frozen=True)
+class Tally:
+    sales_today: int
+    rewards_today: Decimal
+    sales_month: int
+    rewards_month: Decimal
+    awaiting_ok: list[str]
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def tally(*, user: Any, today: date | None = None) -> Tally:
+    """Today's and this month's sales and rewards, and shipments waiting for OK, in scope."""
+    today = today or timezone.localdate()
+    month_start = _day_start(today.replace(day=1))
+    day_start, day_end = _day_start(today), _day_start(today + timedelta(days=1))
+    sales = scope(Sale.objects.filter(voided_at__isnull=True, sold_at__gte=month_start, sold_at__lt=day_end), user)
+    counts = sales.aggregate(month=Count("pk"), today=Count("pk", filter=Q(sold_at__gte=day_start)))
+    live = ~Q(status=RewardStatus.CANCELLED)
+    rewards = scope(Reward.objects.filter(live, sale__in=sales.values("pk")), user).aggregate(
+        month=Sum("amount"), today=Sum("amount", filter=Q(sale__sold_at__gte=day_start))
+    )
+    waiting = scope(
+        Shipment.objects.filter(customer_told_at__isnull=True, received_at__isnull=True), user
+    ).select_related("order")
+    return Tally(
+        sales_today=counts["today"],
+        rewards_today=rewards["today"] or Decimal(0),
+        sales_month=counts["month"],
+        rewards_month=rewards["month"] or Decimal(0),
+        awaiting_ok=sorted({s.order.number for s in waiting[:20]}),
+    )
+
+
+def sales_of_report(reference: str) -> QuerySet[Sale]:
+    return Sale.objects.filter(reference=reference).select_related("product", "reward")

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class MobileApiConfig(AppConfig):
+    name = "mobile_api"

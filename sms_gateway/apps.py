@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class SmsGatewayConfig(AppConfig):
+    name = "sms_gateway"
