@@ -1,7 +1,46 @@
 import pytest
+from django.db import connection
 from django.utils import translation
 
 from backend.reports import demo
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need real concurrency; SQLite serialises writers."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); CI runs it")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Real hashing costs ~0.3 s a password by design; tests need none of that."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_redis_namespace(worker_id):
+    """Parallel workers share one Redis but not their websocket groups (user ids repeat across
+    the workers' databases). The cache stays in process so each test can start from an empty
+    one without flushing the Redis the channel layer is using."""
+    from django.conf import settings
+
+    if "redis" in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+        settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{worker_id}"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True)

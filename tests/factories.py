@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from backend.core.models import FieldReport
 from backend.crm.models import Activity, Contact, Customer, Opportunity, Stage, Tip
-from backend.crm.normalise import name_key
 from backend.org.models import Branch, Division, Region, Role, User
 from backend.sales.models import Order, OrderLine, Product, Reward, RewardRule, Sale, SerialRule, Shipment
 
@@ -79,7 +78,6 @@ class CustomerFactory(factory.django.DjangoModelFactory):
         model = Customer
 
     name = factory.Sequence(lambda n: f"Customer {n} Trading")
-    name_key = factory.LazyAttribute(lambda o: name_key(o.name))
     phone = factory.Sequence(lambda n: f"+86277{n:07d}")
     owner = factory.SubFactory(RepFactory)
 

@@ -36,6 +36,9 @@ class FieldReport(models.Model):
     # References start at four digits so they read like references, not counters.
     OFFSET = 1000
 
+    def __str__(self) -> str:
+        return self.reference
+
     @property
     def reference(self) -> str:
         return f"{self.kind}{self.pk + self.OFFSET}"

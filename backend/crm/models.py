@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.context import Door
 from audit.history import history
 from backend.core.models import TimeStamped
+from backend.crm.normalise import name_key
 from backend.org.models import Division, Region
 
 User = settings.AUTH_USER_MODEL
@@ -37,7 +38,9 @@ class Customer(TimeStamped):
     class Meta:
         indexes = [models.Index(fields=["owner", "updated_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(phone__isnull=True) | Q(phone__startswith="+"), name="customer_phone_e164"),
+            models.CheckConstraint(
+                condition=Q(phone__isnull=True) | Q(phone__startswith="+"), name="customer_phone_e164"
+            ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="customer_latitude_range",
@@ -46,6 +49,13 @@ class Customer(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Kept in step on every path (services, admin, imports), so duplicate search never misses.
+        self.name_key = name_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
 
 
 class BuyingRole(models.TextChoices):
@@ -156,6 +166,9 @@ class StageEntry(models.Model):
         indexes = [models.Index(fields=["stage", "entered_at"])]
         verbose_name_plural = "stage entries"
 
+    def __str__(self) -> str:
+        return f"{self.opportunity} → {self.stage}"
+
 
 class ActivityKind(models.TextChoices):
     VISIT = "visit", _("Visit")
@@ -237,12 +250,18 @@ class TipRating(models.Model):
             models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="tip_rating_1_to_5"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.tip}: {self.stars}★"
+
 
 class TipComment(TimeStamped):
     tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     body = models.TextField()
     history = history()
+
+    def __str__(self) -> str:
+        return self.body[:50]
 
 
 class TipUse(models.Model):
@@ -255,6 +274,9 @@ class TipUse(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tip", "opportunity"], name="tip_used_once_per_deal")]
+
+    def __str__(self) -> str:
+        return f"{self.tip} used on {self.opportunity}"
 
 
 class ConflictStatus(models.TextChoices):
@@ -275,7 +297,7 @@ class DuplicateConflict(TimeStamped):
     )
     proposed = models.JSONField(default=dict, blank=True)
     reported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    source = models.CharField(max_length=16, choices=Door.choices + [("import", "Import")])
+    source = models.CharField(max_length=16, choices=[*Door.choices, ("import", "Import")])
     matched_on = models.CharField(max_length=16)  # "phone" or "name"
     status = models.CharField(max_length=16, choices=ConflictStatus.choices, default=ConflictStatus.OPEN, db_index=True)
     resolved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -3,12 +3,12 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from backend.core.errors import ApplicationError, NotFound
 from backend.core.phones import to_e164
 from backend.crm.models import Customer
 from backend.org.scoping import scope
-from django.utils.translation import gettext as _
 
 
 def customer_list(*, user: Any) -> QuerySet[Customer]:

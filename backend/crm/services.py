@@ -75,13 +75,15 @@ def customer_create(*, actor: Any, owner: Any | None = None, source: str, id: An
     proposed = {k: str(v) for k, v in fields.items() if v not in (None, "")}
     _refuse_duplicate(owner=owner, actor=actor, source=source, phone=fields["phone"], key=key, proposed=proposed)
     with transaction.atomic():
-        customer = Customer(owner=owner, name_key=key, **({"id": id} if id else {}), **fields)
+        customer = Customer(owner=owner, **({"id": id} if id else {}), **fields)
         customer.full_clean(exclude=["owner", "name_key", "region", "id"], validate_unique=False)
         customer.save()
     return customer
 
 
-def customer_update(*, actor: Any, customer: Customer, source: str, expected_version: int | None = None, **changes: Any) -> Customer:
+def customer_update(
+    *, actor: Any, customer: Customer, source: str, expected_version: int | None = None, **changes: Any
+) -> Customer:
     """Change a customer. `expected_version` (If-Match) that is not the current one: 412."""
     if "phone" in changes:
         changes["phone"] = _clean_phone(changes["phone"])
@@ -99,7 +101,6 @@ def customer_update(*, actor: Any, customer: Customer, source: str, expected_ver
             )
         for name, value in changes.items():
             setattr(locked, name, value)
-        locked.name_key = key
         locked.version += 1
         locked.save()
     return locked

@@ -105,6 +105,9 @@ class OrderLine(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity")]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
 
 class Shipment(TimeStamped):
     """Order-to-receipt is measured from here: shipped, rep notified, customer told, received."""

@@ -39,7 +39,8 @@ def _check_units(product: Product, quantity: int, serials: list[str]) -> None:
         raise ApplicationError(_("Quantity must be a whole number from 1 to 999."), code="bad_quantity")
     if serials and len(serials) != quantity:
         raise ApplicationError(
-            _("You gave %(qty)s units but %(n)s serial numbers; they must agree.") % {"qty": quantity, "n": len(serials)},
+            _("You gave %(qty)s units but %(n)s serial numbers; they must agree.")
+            % {"qty": quantity, "n": len(serials)},
             code="qty_serial_mismatch",
         )
     if product.requires_serial and len(serials) != quantity:
@@ -202,7 +203,9 @@ def shipment_record(
         order = order_get_by_number(user=actor, number=order_number)
         order = Order.objects.select_for_update().select_related("customer", "rep").get(pk=order.pk)
         if order.status == OrderStatus.CANCELLED:
-            raise ApplicationError(_("Order %(number)s is cancelled.") % {"number": order.number}, code="order_cancelled")
+            raise ApplicationError(
+                _("Order %(number)s is cancelled.") % {"number": order.number}, code="order_cancelled"
+            )
         now = timezone.now()
         shipment = Shipment.objects.create(
             **({"id": id} if id else {}), order=order, carrier=carrier or "", tracking=tracking or "", eta=eta,
@@ -270,3 +273,14 @@ def shipment_receive(*, user: Any, order_number: str) -> Shipment:
         order.status = OrderStatus.RECEIVED
         order.save(update_fields=["status", "updated_at"])
     return shipment
+
+
+def rewards_approve(*, rewards: Any, by: Any) -> int:
+    """Approve pending rewards (one history row each)."""
+    count = 0
+    with transaction.atomic():
+        for reward in rewards.select_for_update().filter(status=RewardStatus.PENDING):
+            reward.status, reward.decided_by, reward.decided_at = RewardStatus.APPROVED, by, timezone.now()
+            reward.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+            count += 1
+    return count

@@ -1,0 +1,165 @@
+"""The outbound queue. A text is stored in the transaction of the change that caused it and
+handed to the worker after commit; the worker claims the row before sending, so a re-queued or
+redelivered task never texts twice, and retries transient failures with exponential backoff."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F, Model
+from django.utils import timezone
+
+from backend.core.phones import to_e164
+from sms_gateway import segments
+from sms_gateway.models import InboundMessage, OutboundMessage, OutboundStatus
+from sms_gateway.optouts import is_opted_out, optout_set
+from sms_gateway.providers import get_provider
+from sms_gateway.providers.base import UNSUBSCRIBED, PermanentSendError, SendError, TransientSendError
+
+logger = logging.getLogger(__name__)
+
+REPLY_SEGMENTS = 2
+# Twilio's advice for a single message; longer notices are cut rather than refused (21617).
+MAX_SEGMENTS = 10
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 3600
+
+# Twilio's statuses in the order a message goes through them: a late callback never moves back.
+PROVIDER_RANK = {
+    "accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
+    "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5,
+}
+PROVIDER_STATUS = {
+    "delivered": OutboundStatus.DELIVERED, "read": OutboundStatus.DELIVERED,
+    "undelivered": OutboundStatus.UNDELIVERED, "failed": OutboundStatus.FAILED, "canceled": OutboundStatus.FAILED,
+}
+
+
+def _store(
+    *, to: str, body: str, user: Any, kind: str, related: Model | None, is_reply: bool,
+    in_reply_to: InboundMessage | None, status: str,
+) -> OutboundMessage:
+    body = segments.fit(body, REPLY_SEGMENTS if is_reply else MAX_SEGMENTS)
+    return OutboundMessage.objects.create(
+        to=to_e164(to) or to, body=body, user=user, kind=kind, is_reply=is_reply, in_reply_to=in_reply_to,
+        related_type=ContentType.objects.get_for_model(related) if related is not None else None,
+        related_id=str(related.pk) if related is not None else "",
+        status=status, segments=segments.count(body).segments,
+    )
+
+
+def queue_sms(
+    *, to: str, body: str, user: Any = None, kind: str, related: Model | None = None, is_reply: bool = False,
+    in_reply_to: InboundMessage | None = None,
+) -> OutboundMessage:
+    """Store a text in the current transaction and send it after commit. A number that texted
+    STOP gets the row with status `suppressed` (kept, not sent), unless this is a reply."""
+    suppressed = not is_reply and is_opted_out(to_e164(to) or to)
+    message = _store(
+        to=to, body=body, user=user, kind=kind, related=related, is_reply=is_reply, in_reply_to=in_reply_to,
+        status=OutboundStatus.SUPPRESSED if suppressed else OutboundStatus.QUEUED,
+    )
+    if not suppressed:
+        hand_over(message.pk)
+    return message
+
+
+def hand_over(message_id: int) -> None:
+    """Send after commit. If the process dies in between, the sweeper finds the row queued."""
+    from sms_gateway.tasks import send_outbound  # the task module imports this one
+
+    transaction.on_commit(partial(send_outbound.delay, message_id))
+
+
+def record_inline_reply(*, inbound: InboundMessage, body: str) -> OutboundMessage:
+    """A reply that went back inside the webhook's answer: kept like every other text."""
+    return _store(
+        to=inbound.sender, body=body, user=inbound.user, kind="reply", related=inbound.created_object,
+        is_reply=True, in_reply_to=inbound, status=OutboundStatus.SENT_INLINE,
+    )
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    countdown: float
+
+
+def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
+    """30 s, 60 s, 120 s … capped at an hour; never sooner than the provider's Retry-After."""
+    delay = min(BACKOFF_BASE_SECONDS * 2 ** (attempt - 1), BACKOFF_CAP_SECONDS)
+    return max(delay, retry_after or 0)
+
+
+def deliver(message_id: int) -> RetryLater | None:
+    """Send one queued row once. Returns when to try again after a transient failure."""
+    now = timezone.now()
+    claimed = OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.QUEUED).update(
+        status=OutboundStatus.SENDING, attempts=F("attempts") + 1, sending_since=now, status_changed_at=now
+    )
+    if not claimed:
+        return None  # sent, being sent, suppressed or failed: never twice
+    message = OutboundMessage.objects.get(pk=message_id)
+    if not message.is_reply and is_opted_out(message.to):
+        _set(message, status=OutboundStatus.SUPPRESSED)
+        return None
+    provider = get_provider()
+    try:
+        sent = provider.send(to=message.to, body=message.body)
+    except TransientSendError as error:
+        return _retry_later(message, error)
+    except PermanentSendError as error:
+        _fail(message, error)
+        if error.code == UNSUBSCRIBED:
+            optout_set(phone=message.to, active=True, source=f"twilio {UNSUBSCRIBED}")
+        return None
+    _set(
+        message, status=OutboundStatus.SENT, provider=provider.name, provider_sid=sent.sid,
+        provider_status=sent.status, sent_at=timezone.now(), error="", error_code="",
+    )
+    return None
+
+
+def _set(message: OutboundMessage, **fields: Any) -> None:
+    OutboundMessage.objects.filter(pk=message.pk, status=OutboundStatus.SENDING).update(
+        status_changed_at=timezone.now(), **fields
+    )
+
+
+def _fail(message: OutboundMessage, error: SendError) -> None:
+    logger.warning("SMS %s to %s failed: %s", message.pk, message.to, error)
+    _set(message, status=OutboundStatus.FAILED, error_code=error.code, error=str(error))
+
+
+def _retry_later(message: OutboundMessage, error: TransientSendError) -> RetryLater | None:
+    if message.attempts >= MAX_ATTEMPTS:
+        _fail(message, TransientSendError(f"gave up after {message.attempts} attempts: {error}", code=error.code))
+        return None
+    countdown = backoff_seconds(message.attempts, error.retry_after)
+    _set(
+        message, status=OutboundStatus.QUEUED, error_code=error.code, error=str(error),
+        next_attempt_at=timezone.now() + timedelta(seconds=countdown),
+    )
+    return RetryLater(countdown)
+
+
+def status_update(*, sid: str, provider_status: str, error_code: str = "") -> OutboundMessage | None:
+    """A delivery report. Reports arrive late, twice, or out of order: only a later stage counts."""
+    if error_code == UNSUBSCRIBED:
+        optout_set(phone=_number_of(sid), active=True, source=f"twilio {UNSUBSCRIBED}") if _number_of(sid) else None
+    with transaction.atomic():
+        message = OutboundMessage.objects.select_for_update().filter(provider_sid=sid).first()
+        if message is None or provider_status not in PROVIDER_RANK:
+            return message
+        if PROVIDER_RANK[provider_status] <= PROVIDER_RANK.get(message.provider_status, 0):
+            return message
+        message.provider_status = provider_status
+        message.status = PROVIDER_STATUS.get(provider_status, OutboundStatus.SENT)
+        message.error_code = error_code or message.error_code
+        message.status_changed_at = timezone.now()
+        message.save(update_fields=["provider_status", "status", "error_code", "status_changed_at"])
+    return message

@@ -1,0 +1,50 @@
+"""Every historical row says who made the change and through which door."""
+
+from audit.context import Door, acting
+from backend.crm.models import Customer
+from tests.factories import CustomerFactory, RepFactory
+
+
+def test_history_records_user_and_door(db):
+    rep = RepFactory()
+    with acting(user=rep, door=Door.SMS):
+        customer = CustomerFactory(owner=rep)
+        customer.notes = "Prefers calls after 3pm"
+        customer.save()
+    rows = list(customer.history.order_by("history_date"))
+    assert [r.history_type for r in rows] == ["+", "~"]
+    assert all(r.history_user_id == rep.pk and r.history_door == Door.SMS for r in rows)
+    assert rows[-1].notes == "Prefers calls after 3pm"
+
+
+def test_changes_outside_any_door_are_system(db):
+    customer = CustomerFactory()
+    row = customer.history.get()
+    assert row.history_door == Door.SYSTEM and row.history_user is None
+
+
+def test_user_role_branch_and_manager_are_history(db):
+    rep = RepFactory()
+    boss = RepFactory(role="manager")
+    rep.manager = boss
+    rep.role = "manager"
+    rep.save()
+    latest = rep.history.latest()
+    assert (latest.role, latest.manager_id) == ("manager", boss.pk)
+    assert not hasattr(latest, "password")
+
+
+def test_admin_door(admin_client, db):
+    customer = CustomerFactory()
+    response = admin_client.post(
+        f"/admin/crm/customer/{customer.pk}/change/",
+        {
+            "name": "Renamed Trading", "phone": customer.phone, "owner": customer.owner_id,
+            "address": "", "payment_terms_days": 30, "notes": "", "contacts-TOTAL_FORMS": 0,
+            "contacts-INITIAL_FORMS": 0, "contacts-MIN_NUM_FORMS": 0, "contacts-MAX_NUM_FORMS": 1000,
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    latest = Customer.history.filter(id=customer.pk).latest()
+    assert latest.name == "Renamed Trading" and latest.history_door == Door.ADMIN
+    assert latest.history_user.is_superuser
