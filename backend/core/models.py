@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 
 class TimeStamped(models.Model):
@@ -27,7 +28,7 @@ class FieldReport(models.Model):
     kind = models.CharField(max_length=1, choices=Kind.choices)
     reporter = models.ForeignKey("org.User", null=True, on_delete=models.PROTECT, related_name="+")
     channel = models.CharField(max_length=16)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

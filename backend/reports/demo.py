@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from audit.context import Door, acting
 from backend.core.models import FieldReport
@@ -202,19 +203,24 @@ def _stages(divisions: dict) -> None:
 
 
 def _history(rng: random.Random, today: date, people: dict, customers: dict, products: dict) -> None:
-    """Past sales, orders with shipments, visits and deals for every rep."""
+    """Past sales, orders with shipments, visits and deals for every rep (bulk-created, with
+    their history rows, so the demo loads in a moment)."""
     if Sale.objects.exists():
         return
     reps = {name: people[name] for name in ("zhang", "li", "chen")}
+    sales: list[tuple[User, Customer, Product, datetime]] = []
+    visits: list[Activity] = []
     for months_ago in range(MONTHS_OF_HISTORY, 0, -1):
         month_start = _month_start(today, months_ago)
         for rep_name, rep in reps.items():
             for customer in [c for c in customers.values() if c.owner_id == rep.pk]:
                 units = _units_for(rng, customer, months_ago)
                 for product in _products_for(customer, products):
-                    _past_sales(rng, rep, customer, product, units, month_start)
-                _past_visits(rng, rep, customer, month_start)
+                    sales += [(rep, customer, product, _random_day(rng, month_start)) for _ in range(units)]
+                visits += _past_visits(rng, rep, customer, month_start)
             _past_orders(rng, rep, customers, products, month_start, rep_name, months_ago)
+    _past_sales(sales)
+    bulk_create_with_history(visits, Activity)
     _deals(rng, today, reps, customers)
 
 
@@ -244,6 +250,10 @@ def _aware(day: date, rng: random.Random) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59))))
 
 
+def _random_day(rng: random.Random, month: date) -> datetime:
+    return _aware(month + timedelta(days=rng.randint(0, 27)), rng)
+
+
 _vin_counter = iter(range(1, 10**6))
 
 
@@ -252,25 +262,38 @@ def _fresh_vin() -> str:
     return body[:8] + vin_check_digit(body[:8] + "0" + body[9:]) + body[9:]
 
 
-def _past_sales(rng: random.Random, rep: User, customer: Customer, product: Product, units: int, month: date) -> None:
-    rule = product.reward_rules.first()
-    for _ in range(units):
-        sold_at = _aware(month + timedelta(days=rng.randint(0, 27)), rng)
-        report = FieldReport.objects.create(kind=FieldReport.Kind.SALE, reporter=rep, channel=Door.SMS)
-        FieldReport.objects.filter(pk=report.pk).update(created_at=sold_at)
-        sale = Sale.objects.create(
-            reference=report.reference, product=product, rep=rep, customer=customer, channel=Door.SMS,
-            serial=_fresh_vin() if product.requires_serial else None, unit_price=product.price, sold_at=sold_at,
-        )
-        Reward.objects.create(sale=sale, rep=rep, rule=rule, amount=rule.amount_per_unit, status="approved")
+def _past_sales(specs: list[tuple[User, Customer, Product, datetime]]) -> None:
+    reports = FieldReport.objects.bulk_create(
+        FieldReport(kind=FieldReport.Kind.SALE, reporter=rep, channel=Door.SMS, created_at=sold_at)
+        for rep, _, _, sold_at in specs
+    )
+    sales = bulk_create_with_history(
+        [
+            Sale(
+                reference=report.reference, product=product, rep=rep, customer=customer, channel=Door.SMS,
+                serial=_fresh_vin() if product.requires_serial else None, unit_price=product.price, sold_at=sold_at,
+            )
+            for report, (rep, customer, product, sold_at) in zip(reports, specs, strict=True)
+        ],
+        Sale,
+    )
+    rules = {rule.product_id: rule for rule in RewardRule.objects.all()}
+    bulk_create_with_history(
+        [
+            Reward(sale=sale, rep=sale.rep, rule=rules[sale.product_id], amount=rules[sale.product_id].amount_per_unit,
+                   status="approved")
+            for sale in sales
+        ],
+        Reward,
+    )
 
 
-def _past_visits(rng: random.Random, rep: User, customer: Customer, month: date) -> None:
-    for _ in range(rng.randint(2, 4)):
-        Activity.objects.create(
-            customer=customer, rep=rep, kind="visit", channel=Door.APP, note="Regular visit",
-            occurred_at=_aware(month + timedelta(days=rng.randint(0, 27)), rng),
-        )
+def _past_visits(rng: random.Random, rep: User, customer: Customer, month: date) -> list[Activity]:
+    return [
+        Activity(customer=customer, rep=rep, kind="visit", channel=Door.APP, note="Regular visit",
+                 occurred_at=_random_day(rng, month))
+        for _ in range(rng.randint(2, 4))
+    ]
 
 
 def _past_orders(rng, rep, customers, products, month, rep_name, months_ago) -> None:
