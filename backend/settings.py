@@ -9,7 +9,10 @@ import warnings
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+
+from backend.core.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "import_export",
+    "django_prometheus",
     "backend.core",
     "audit",
     "backend.org",
@@ -54,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "backend.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -63,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.middleware.HistoryDoorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -93,6 +100,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Same backend, counting queries and their time for /metrics.
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    if env.bool("DB_POOL", default=False):
+        # psycopg's pool per process: a request borrows a live connection instead of opening one
+        # (Django closes per-request connections under ASGI, and persistent ones do not mix with it).
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+            "timeout": env.int("DB_POOL_TIMEOUT", default=10),
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
 
@@ -135,7 +154,24 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Re-queues SMS left behind by a crash between commit and the hand-off to a worker.
+    "sms-sweep": {"task": "sms_gateway.tasks.sweep", "schedule": 60.0},
+    # Reports (backend/reports/tasks.py): roll-ups, forecast snapshots, alerts, managers' digest.
+    "reports-rollups": {"task": "reports.refresh_rollups", "schedule": 600.0},
+    "reports-forecast-snapshot": {"task": "reports.snapshot_forecasts", "schedule": crontab(minute=5, hour=0)},
+    "reports-falling-accounts": {"task": "reports.flag_falling_accounts", "schedule": crontab(minute=30, hour=6)},
+    "reports-digest": {"task": "reports.send_digests", "schedule": crontab(minute=0, hour=7)},
+    "reports-stalled-deals": {
+        "task": "reports.flag_stalled_deals", "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+    },
+    "reports-stakeholder-gaps": {
+        "task": "reports.flag_stakeholder_gaps", "schedule": crontab(minute=15, hour=8, day_of_week="mon"),
+    },
+}
+
+# Reports: an open deal of at least this amount needs its decision maker met every 60 days.
+STAKEHOLDER_GAP_MIN_AMOUNT = env.int("STAKEHOLDER_GAP_MIN_AMOUNT", default=500_000)
 
 # SMS (see SMS_COMMANDS.md).
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")
@@ -145,6 +181,11 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+# Most texts a second from one sending number, across all workers (backend/core/pacing.py); 0: no limit.
+SMS_SENDER_RATE_PER_SECOND = env.float("SMS_SENDER_RATE_PER_SECOND", default=0)
+# Behind a proxy, the META key of the header with the caller's address (e.g. HTTP_X_REAL_IP, set by
+# nginx): the app's sign-in is rate-limited per client address.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 
 # Behind a proxy that terminates HTTPS (nginx in deploy/), trust its forwarded headers.
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=PRODUCTION)
@@ -153,20 +194,22 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=PRODUCTION):
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# LOG_FORMAT=json: one JSON object a line, each with the request id (backend/core/logging.py).
+LOGGING = logging_config(log_format=env.str("LOG_FORMAT", default="plain"), level=env.str("LOG_LEVEL", default="INFO"))
+# Celery workers log through LOGGING too, so their lines carry the request id in the same format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Prometheus: /metrics on the web processes; a Celery worker serves its own on this port when set.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDR = env.str("WORKER_METRICS_ADDR", default="127.0.0.1")
+# deploy/bench only: the floor endpoint of the inbound benchmark (backend/core/bench_views.py).
+BENCH_FLOOR_ENDPOINT = env.bool("BENCH_FLOOR_ENDPOINT", default=False)
 
 LOGIN_URL = "admin:login"

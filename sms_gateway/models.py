@@ -42,6 +42,8 @@ class InboundMessage(models.Model):
     created_id = models.CharField(max_length=64, blank=True)
     created_object = GenericForeignKey("created_type", "created_id")
 
+    scope_owner = "user"
+
     class Meta:
         indexes = [
             models.Index(fields=["sender", "received_at"]),
@@ -94,6 +96,8 @@ class OutboundMessage(models.Model):
     sending_since = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    scope_owner = "user"
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"])]

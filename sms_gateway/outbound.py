@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from backend.core.metrics import SMS_OUTBOUND, count_status
 from backend.core.phones import to_e164
 from sms_gateway import segments
 from sms_gateway.models import InboundMessage, OutboundMessage, OutboundStatus
@@ -103,6 +104,7 @@ def deliver(message_id: int) -> RetryLater | None:
     )
     if not claimed:
         return None  # sent, being sent, suppressed or failed: never twice
+    count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENDING)
     message = OutboundMessage.objects.get(pk=message_id)
     if not message.is_reply and is_opted_out(message.to):
         _set(message, status=OutboundStatus.SUPPRESSED)
@@ -125,9 +127,11 @@ def deliver(message_id: int) -> RetryLater | None:
 
 
 def _set(message: OutboundMessage, **fields: Any) -> None:
-    OutboundMessage.objects.filter(pk=message.pk, status=OutboundStatus.SENDING).update(
+    updated = OutboundMessage.objects.filter(pk=message.pk, status=OutboundStatus.SENDING).update(
         status_changed_at=timezone.now(), **fields
     )
+    if updated and "status" in fields:  # update() sends no signal: counted here for /metrics
+        count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message.pk, fields["status"])
 
 
 def _fail(message: OutboundMessage, error: SendError) -> None:
@@ -149,13 +153,14 @@ def _retry_later(message: OutboundMessage, error: TransientSendError) -> RetryLa
 
 def status_update(*, sid: str, provider_status: str, error_code: str = "") -> OutboundMessage | None:
     """A delivery report. Reports arrive late, twice, or out of order: only a later stage counts."""
-    if error_code == UNSUBSCRIBED:
-        optout_set(phone=_number_of(sid), active=True, source=f"twilio {UNSUBSCRIBED}") if _number_of(sid) else None
     with transaction.atomic():
         message = OutboundMessage.objects.select_for_update().filter(provider_sid=sid).first()
-        if message is None or provider_status not in PROVIDER_RANK:
-            return message
-        if PROVIDER_RANK[provider_status] <= PROVIDER_RANK.get(message.provider_status, 0):
+        if message is None:
+            return None
+        if error_code == UNSUBSCRIBED:
+            optout_set(phone=message.to, active=True, source=f"twilio {UNSUBSCRIBED}")
+        rank = PROVIDER_RANK.get(provider_status)
+        if rank is None or rank <= PROVIDER_RANK.get(message.provider_status, 0):
             return message
         message.provider_status = provider_status
         message.status = PROVIDER_STATUS.get(provider_status, OutboundStatus.SENT)

@@ -205,3 +205,12 @@ class RewardFactory(factory.django.DjangoModelFactory):
     sale = factory.SubFactory(SaleFactory)
     rep = factory.LazyAttribute(lambda o: o.sale.rep)
     amount = Decimal("20")
+
+
+class StageEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "crm.StageEntry"
+
+    opportunity = factory.SubFactory(OpportunityFactory)
+    stage = factory.LazyAttribute(lambda o: o.opportunity.stage)
+    entered_at = factory.LazyFunction(timezone.now)

@@ -1,7 +1,10 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from backend.core.sync import SyncStampField
 
 
 class TimeStamped(models.Model):
@@ -10,9 +13,42 @@ class TimeStamped(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Position in commit order, for offline clients' sync (backend/core/sync.py).
+    sync_stamp = SyncStampField()
 
     class Meta:
         abstract = True
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        # A partial save is still a change a client must pull.
+        if update_fields:
+            update_fields = {*update_fields, "sync_stamp"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+
+class SyncClock(models.Model):
+    """SQLite only: the counter behind `sync_stamp` (PostgreSQL uses transaction ids)."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Tombstone(models.Model):
+    """A row that left `user`'s sight (deleted, handed over, unshared): their next sync drops it."""
+
+    model = models.CharField(max_length=64)  # app_label.model, e.g. crm.customer
+    object_id = models.CharField(max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sync_stamp = SyncStampField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "sync_stamp"])]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.object_id} left {self.user_id}"
 
 
 class FieldReport(models.Model):

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from audit.admin import ConflictResolution, OwnershipActions
+from backend.crm.imports import ContactResource, CustomerResource, SpreadsheetImportAdmin
 from backend.crm.models import (
     Activity,
     Contact,
@@ -22,7 +24,8 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ScopedAdmin):
+class CustomerAdmin(SpreadsheetImportAdmin, OwnershipActions, ScopedAdmin):
+    resource_classes = [CustomerResource]
     list_display = ("name", "phone", "owner", "region", "is_key_account", "updated_at")
     list_filter = ("is_key_account", "region", "owner__branch")
     search_fields = ("name", "phone", "name_key")
@@ -33,7 +36,8 @@ class CustomerAdmin(ScopedAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ScopedAdmin):
+class ContactAdmin(SpreadsheetImportAdmin, ScopedAdmin):
+    resource_classes = [ContactResource]
     list_display = ("name", "customer", "buying_role", "is_key", "phone")
     list_filter = ("buying_role", "is_key")
     search_fields = ("name", "phone", "customer__name")
@@ -80,7 +84,7 @@ admin.site.register(TipComment)
 
 
 @admin.register(DuplicateConflict)
-class DuplicateConflictAdmin(ScopedAdmin):
+class DuplicateConflictAdmin(ConflictResolution, ScopedAdmin):
     list_display = ("created_at", "existing", "candidate", "reported_by", "source", "matched_on", "status")
     list_filter = ("status", "source", "matched_on")
     search_fields = ("existing__name",)

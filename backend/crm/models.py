@@ -30,6 +30,10 @@ class Customer(TimeStamped):
     payment_terms_days = models.PositiveSmallIntegerField(default=30)
     notes = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
+    # A duplicate merged into another record is kept (nothing is deleted) but leaves every list.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from", editable=False
+    )
     history = history(m2m_fields=[shared_with])
 
     scope_owner = "owner"
@@ -234,6 +238,8 @@ class Tip(TimeStamped):
     tags = models.ManyToManyField(Tag, blank=True, related_name="tips")
     history = history(m2m_fields=[tags])
 
+    scope_company_wide = True
+
     def __str__(self) -> str:
         return self.title
 
@@ -259,6 +265,8 @@ class TipComment(TimeStamped):
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     body = models.TextField()
     history = history()
+
+    scope_company_wide = True
 
     def __str__(self) -> str:
         return self.body[:50]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
@@ -10,6 +12,13 @@ from backend.org.scoping import scope, visible_users
 
 class ScopedAdmin(SimpleHistoryAdmin):
     """Admin whose rows are those the signed-in person may see (the one scoping rule)."""
+
+    # The history page says through which door each change came (sms, app, admin, api key, system).
+    history_list_display = ["door"]
+
+    def door(self, record: Any) -> str:
+        key = record.history_api_key_name
+        return f"{record.get_history_door_display()}: {key}" if key else record.get_history_door_display()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return scope(super().get_queryset(request), request.user)

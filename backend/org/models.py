@@ -112,6 +112,11 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=100, unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.LOGISTICS)
     key_hash = models.CharField(max_length=64, unique=True)
+    # The integration acts in the domain as this service user (no password, the key's role), so
+    # services that ask "who did it" and "may they" work unchanged.
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="api_key", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     history = history()

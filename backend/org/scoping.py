@@ -6,7 +6,8 @@ shipments only. Every read path (API, SMS, admin, dashboard) goes through `scope
 
 A model takes part by naming the path to its owner in `scope_owner` (for example
 `"customer__owner"`), optionally a path to users it is shared with in `scope_shared`, and
-`scope_logistics = True` when logistics may see it.
+`scope_logistics = True` when logistics may see it, or `scope_company_wide = True` when every
+rep, manager and executive may (tips).
 """
 
 from typing import Any, TypeVar
@@ -45,6 +46,8 @@ def scope(queryset: QuerySet[M], user: Any) -> QuerySet[M]:
         return queryset
     if user.role == Role.LOGISTICS:
         return queryset if getattr(model, "scope_logistics", False) else queryset.none()
+    if getattr(model, "scope_company_wide", False):  # shared knowledge, e.g. tips
+        return queryset
     owner_path = getattr(model, "scope_owner", None)
     if owner_path is None:
         return queryset.none()
@@ -77,3 +80,21 @@ def can_manage(manager: Any, user: User) -> bool:
     if sees_everything(manager):
         return True
     return manager.role == Role.MANAGER and user.pk in team_ids(manager) and manager.pk != user.pk
+
+
+def viewer_ids(instance: Model) -> set[int]:
+    """Who sees `instance` now, apart from those who see everything: its owner, the people it is
+    shared with, and every manager above them. Take it before a change that may hide the row
+    (a handover, an unshare) and pass it to `backend.core.sync.tombstone_record`."""
+    model = type(instance)
+    paths = [p for p in (getattr(model, "scope_owner", None), getattr(model, "scope_shared", None)) if p]
+    found: set[int] = set()
+    for path in paths:
+        found |= {pk for pk in model._default_manager.filter(pk=instance.pk).values_list(path, flat=True) if pk}
+    frontier = set(found)
+    while frontier:
+        frontier = {
+            pk for pk in User.objects.filter(pk__in=frontier).values_list("manager_id", flat=True) if pk
+        } - found
+        found |= frontier
+    return found

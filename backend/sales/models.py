@@ -113,6 +113,7 @@ class Shipment(TimeStamped):
     """Order-to-receipt is measured from here: shipped, rep notified, customer told, received."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
+    reference = models.CharField(max_length=16, blank=True, db_index=True)
     carrier = models.CharField(max_length=50, blank=True)
     tracking = models.CharField(max_length=80, blank=True)
     eta = models.DateField(null=True, blank=True)

@@ -7,11 +7,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.core.errors import NotFound
+from backend.crm.models import Customer, OpportunityStatus
+from backend.crm.selectors import activity_list, contact_list, customer_owners, opportunity_list
 from backend.org.scoping import scope
 from backend.sales.models import Order, Product, Reward, RewardRule, RewardStatus, Sale, Shipment
 
@@ -107,3 +109,72 @@ def tally(*, user: Any, today: date | None = None) -> Tally:
 
 def sales_of_report(reference: str) -> QuerySet[Sale]:
     return Sale.objects.filter(reference=reference).select_related("product", "reward")
+
+
+def order_list(*, user: Any, status: str | None = None, customer: Any = None) -> QuerySet[Order]:
+    orders = (
+        scope(Order.objects.all(), user)
+        .select_related("customer", "rep")
+        .prefetch_related("lines__product", Prefetch("shipments", queryset=Shipment.objects.order_by("shipped_at")))
+    )
+    if status:
+        orders = orders.filter(status=status)
+    return orders.filter(customer=customer) if customer is not None else orders
+
+
+def order_get(*, user: Any, order_id: Any) -> Order:
+    order = order_list(user=user).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("Order not found."), code="not_found")
+    return order
+
+
+def shipment_list(*, user: Any) -> QuerySet[Shipment]:
+    return scope(Shipment.objects.all(), user).select_related("order")
+
+
+def sale_list(*, user: Any, customer: Any = None) -> QuerySet[Sale]:
+    sales = scope(Sale.objects.all(), user).select_related("product", "customer", "reward")
+    return sales.filter(customer=customer) if customer is not None else sales
+
+
+def reward_list(*, user: Any) -> QuerySet[Reward]:
+    return scope(Reward.objects.all(), user).select_related("sale")
+
+
+OVERVIEW_RECENT = 20
+
+
+@dataclass(frozen=True)
+class CustomerOverview:
+    """A customer's whole picture in one read, each part as the caller may see it."""
+
+    customer: Customer
+    contacts: list
+    open_opportunities: list
+    orders: list
+    activities: list
+    sales: list
+    units_sold: int
+    owners: list
+
+
+def customer_overview(*, user: Any, customer: Customer) -> CustomerOverview:
+    """Contacts and their buying roles, open deals, orders with shipments, recent visits and
+    sales, and who owned the customer before. A fixed number of queries."""
+    sales = sale_list(user=user, customer=customer).filter(voided_at__isnull=True)
+    return CustomerOverview(
+        customer=customer,
+        contacts=list(contact_list(user=user, customer=customer).order_by("-is_key", "name")),
+        open_opportunities=list(
+            opportunity_list(user=user, customer=customer, status=OpportunityStatus.OPEN).order_by("expected_close")
+        ),
+        orders=list(order_list(user=user, customer=customer).order_by("-ordered_at")[:OVERVIEW_RECENT]),
+        activities=list(
+            activity_list(user=user, customer=customer).filter(voided_at__isnull=True)
+            .order_by("-occurred_at")[:OVERVIEW_RECENT]
+        ),
+        sales=list(sales.order_by("-sold_at")[:OVERVIEW_RECENT]),
+        units_sold=sales.count(),
+        owners=customer_owners(customer),
+    )

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,6 +17,7 @@ from backend.crm.selectors import customer_for_hint
 from backend.crm.services import activity_void, conflict_open
 from backend.notifications.services import in_language_of, notify
 from backend.org.models import Role
+from backend.reports.services import dashboard_sale_recorded
 from backend.sales.models import Order, OrderStatus, Product, Reward, RewardStatus, Sale, SerialRule, Shipment
 from backend.sales.selectors import order_get_by_number, product_get_by_code, reward_rule_for, sale_holding_serial
 from backend.sales.serials import vin_problem
@@ -99,6 +101,7 @@ def _resolve_customer(rep: Any, hint: str | None, channel: str) -> tuple[Custome
 def sale_report(
     *, rep: Any, product_code: str, quantity: int | None = None, serials: list[str] | None = None,
     customer_hint: str | None = None, channel: str, sold_at: datetime | None = None, ids: list[Any] | None = None,
+    customer: Customer | None = None,
 ) -> SaleReport:
     """Record one sale per unit and its reward (pending approval), under one reference.
 
@@ -114,7 +117,10 @@ def sale_report(
     sold_at = sold_at or timezone.now()
     try:
         with transaction.atomic():
-            customer, conflict_opened = _resolve_customer(rep, customer_hint, channel)
+            # The app names the customer by id (already in the rep's sight); SMS by a hint.
+            conflict_opened = False
+            if customer is None:
+                customer, conflict_opened = _resolve_customer(rep, customer_hint, channel)
             report = FieldReport.objects.create(kind=FieldReport.Kind.SALE, reporter=rep, channel=channel)
             sales = _create_units(rep, product, quantity, serials, customer, report.reference, channel, sold_at, ids)
     except IntegrityError:
@@ -122,6 +128,8 @@ def sale_report(
         if raced is None:
             raise
         raise _serial_taken(raced) from None
+    # Managers' and executives' dashboards show it live once committed (robust: never fails the sale).
+    transaction.on_commit(partial(dashboard_sale_recorded, sales=sales), robust=True)
     reward_total = sum((s.reward.amount for s in sales if hasattr(s, "reward")), Decimal(0))
     return SaleReport(report.reference, product, sales, reward_total, customer, conflict_opened)
 
@@ -207,9 +215,10 @@ def shipment_record(
                 _("Order %(number)s is cancelled.") % {"number": order.number}, code="order_cancelled"
             )
         now = timezone.now()
+        report = FieldReport.objects.create(kind=FieldReport.Kind.SHIPMENT, reporter=actor, channel=channel)
         shipment = Shipment.objects.create(
             **({"id": id} if id else {}), order=order, carrier=carrier or "", tracking=tracking or "", eta=eta,
-            shipped_at=now, reported_by=actor, channel=channel, rep_notified_at=now,
+            shipped_at=now, reported_by=actor, channel=channel, rep_notified_at=now, reference=report.reference,
         )
         if order.status == OrderStatus.CONFIRMED:
             order.status = OrderStatus.SHIPPED

@@ -19,6 +19,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from backend.core.pacing import pace
 from sms_gateway.providers.base import PermanentSendError, Provider, Sent, TransientSendError
 
 # Twilio answers in well under a second; a send stuck longer is retried by the task.
@@ -72,6 +73,8 @@ class TwilioProvider(Provider):
 
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> Sent:
         callback = status_callback or self.status_callback()
+        # No faster than the sending number may send (Twilio answers 429 beyond it), across workers.
+        pace(f"twilio:{next(iter(self.sender.values()))}", settings.SMS_SENDER_RATE_PER_SECOND)
         try:
             message = self.client.messages.create(
                 to=to, body=body, **self.sender, **({"status_callback": callback} if callback else {})

@@ -1,0 +1,902 @@
+"""The managers' figures. Every public selector takes the acting user and reads through
+`backend.org.scoping` (a manager sees the team below them, an executive everything); the
+alert jobs call the `*_among` cores with querysets of their own (the whole company).
+
+Aggregation happens in the database (GROUP BY, TruncMonth/TruncWeek, subqueries), the same
+queries on SQLite and PostgreSQL. Month series read the roll-up tables for complete months that
+are built and aggregate the rest (the current month at least) live, so a sale shows at once.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.crm.models import (
+    Activity,
+    ActivityKind,
+    BuyingRole,
+    ConflictStatus,
+    Contact,
+    Customer,
+    DuplicateConflict,
+    Opportunity,
+    OpportunityStatus,
+    Stage,
+    StageEntry,
+)
+from backend.org.models import Branch, Division, Region, Role, User
+from backend.org.scoping import scope, visible_users
+from backend.reports.models import Alert, AlertKind, CustomerMonth, ForecastSnapshot, RepProductMonth, RollupMonth
+from backend.sales.models import Order, OrderStatus, Product, RewardStatus, Sale, Shipment
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+# ---------------------------------------------------------------------------------------------
+# Calendar helpers (local time: a day and a month are the company's, not UTC's)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def months_between(first: date, last: date) -> list[date]:
+    months, month = [], month_start(first)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def _month_ranges(months: Iterable[date]) -> Q:
+    """Sales in these months, as few date ranges as possible (consecutive months merge)."""
+    condition, start, end = Q(pk__in=[]), None, None
+    for month in sorted(months):
+        if end == month:
+            end = add_months(month, 1)
+            continue
+        if start is not None:
+            condition |= Q(sold_at__gte=midnight(start), sold_at__lt=midnight(end))
+        start, end = month, add_months(month, 1)
+    if start is not None:
+        condition |= Q(sold_at__gte=midnight(start), sold_at__lt=midnight(end))
+    return condition
+
+
+def _pct(new: Decimal | int, old: Decimal | int) -> float | None:
+    return None if not old else round(float((Decimal(new) - Decimal(old)) / Decimal(old) * 100), 1)
+
+
+def _days(delta: timedelta | None) -> float | None:
+    return None if delta is None else round(delta.total_seconds() / 86400, 2)
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or ZERO).quantize(CENT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sales totals: the one aggregation, used live and to build the roll-ups
+
+
+def valid_sales() -> QuerySet[Sale]:
+    return Sale.objects.filter(voided_at__isnull=True)
+
+
+def live_totals() -> dict:
+    """Units, revenue, product cost and live rewards of a group of sales."""
+    return {
+        "units": Count("pk"),
+        "revenue": Sum("unit_price"),
+        "cost": Sum("product__cost"),
+        "reward": Sum("reward__amount", filter=~Q(reward__status=RewardStatus.CANCELLED)),
+    }
+
+
+ROLLUP_TOTALS = {"units": Sum("units"), "revenue": Sum("revenue"), "cost": Sum("cost"), "reward": Sum("reward")}
+
+
+def _totals(
+    *, rollup: QuerySet, live: QuerySet[Sale], first: date, last: date, key: str | None, by_month: bool
+) -> list[dict]:
+    """Totals per `key` (and per month when `by_month`) over the months `first`..`last`: months
+    that are rolled up come from `rollup`, the others are aggregated live from `live`."""
+    built = set(RollupMonth.objects.filter(month__gte=first, month__lte=last).values_list("month", flat=True))
+    pending = [m for m in months_between(first, last) if m not in built]
+    keys = [k for k in ("month" if by_month else None, key) if k]
+    rows: list[dict] = []
+    if built:
+        rows += rollup.filter(month__in=built).order_by().values(*keys).annotate(**ROLLUP_TOTALS)
+    if pending:
+        sales = live.filter(_month_ranges(pending)).order_by()
+        if by_month:
+            sales = sales.annotate(month=TruncMonth("sold_at", output_field=DateField()))
+        rows += sales.values(*keys).annotate(**live_totals())
+    return rows
+
+
+@dataclass(frozen=True)
+class Totals:
+    units: int = 0
+    revenue: Decimal = ZERO
+    cost: Decimal = ZERO
+    reward: Decimal = ZERO
+
+    def __add__(self, other: "Totals") -> "Totals":
+        return Totals(self.units + other.units, self.revenue + other.revenue, self.cost + other.cost,
+                      self.reward + other.reward)
+
+    @classmethod
+    def of(cls, row: dict) -> "Totals":
+        return cls(row["units"] or 0, _money(row["revenue"]), _money(row["cost"]), _money(row["reward"]))
+
+
+# What "sales by X" groups on: the path from a sale (or a rep/product roll-up row), and the
+# model and field that name the group.
+DIMENSIONS: dict[str, tuple[str, Any, str]] = {
+    "region": ("rep__branch__region", Region, "name"),
+    "branch": ("rep__branch", Branch, "code"),
+    "product": ("product", Product, "code"),
+    "division": ("product__division", Division, "code"),
+    "rep": ("rep", User, ""),
+}
+
+
+def _labels(dimension: str, ids: Iterable[Any]) -> dict[Any, str]:
+    _path, model, field = DIMENSIONS[dimension]
+    found = model.objects.in_bulk([i for i in ids if i is not None])
+    labels = {pk: (getattr(obj, field) if field else str(obj)) for pk, obj in found.items()}
+    labels[None] = _("(none)")
+    return labels
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: date
+    key: str
+    label: str
+    units: int
+    revenue: Decimal
+    cost: Decimal
+    margin: Decimal
+    reward: Decimal
+
+
+def sales_by_month(*, user: Any, by: str | None = None, months: int = 12, today: date | None = None) -> list[MonthRow]:
+    """Units, revenue, margin and reward spend per month (and per region, branch, product,
+    division or rep), the current month included."""
+    today = today or timezone.localdate()
+    last = month_start(today)
+    first = add_months(last, 1 - months)
+    path = DIMENSIONS[by][0] if by else None
+    rows = _totals(rollup=scope(RepProductMonth.objects.all(), user), live=scope(valid_sales(), user),
+                   first=first, last=last, key=path, by_month=True)
+    labels = _labels(by, {r[path] for r in rows}) if by else {}
+    result = []
+    for row in rows:
+        totals = Totals.of(row)
+        key = row[path] if by else None
+        result.append(MonthRow(
+            month=row["month"], key="" if key is None else str(key), label=labels[key] if by else _("All"),
+            units=totals.units, revenue=totals.revenue, cost=totals.cost, margin=totals.revenue - totals.cost,
+            reward=totals.reward,
+        ))
+    return sorted(result, key=lambda r: (r.month, r.label))
+
+
+# ---------------------------------------------------------------------------------------------
+# Each rep's day
+
+
+@dataclass(frozen=True)
+class RepDay:
+    rep_id: int
+    rep: str
+    branch: str
+    units: int
+    revenue: Decimal
+    rewards: Decimal
+    visits: int
+    new_customers: int
+    deals_moved: int
+
+
+def rep_day(*, user: Any, day: date | None = None) -> list[RepDay]:
+    """Per rep in scope, for one day: sales and rewards, visits, new customers, deals moved
+    (a deal that entered a stage or closed that day counts once)."""
+    day = day or timezone.localdate()
+    start, end = midnight(day), midnight(day + timedelta(days=1))
+    reps = list(visible_users(user).filter(role=Role.REP, is_active=True).select_related("branch").order_by(
+        "first_name", "last_name", "username"))
+    rep_ids = [r.pk for r in reps]
+    sales = {
+        r["rep"]: r for r in valid_sales().filter(rep__in=rep_ids, sold_at__gte=start, sold_at__lt=end)
+        .values("rep").annotate(**live_totals())
+    }
+    visits = _count_by(Activity.objects.filter(
+        rep__in=rep_ids, kind=ActivityKind.VISIT, voided_at__isnull=True, occurred_at__gte=start, occurred_at__lt=end,
+    ), "rep")
+    new_customers = _count_by(Customer.objects.filter(owner__in=rep_ids, created_at__gte=start, created_at__lt=end),
+                              "owner")
+    moved: dict[int, set] = defaultdict(set)
+    entered = StageEntry.objects.filter(opportunity__owner__in=rep_ids, entered_at__gte=start, entered_at__lt=end)
+    closed = Opportunity.objects.filter(owner__in=rep_ids, closed_at__gte=start, closed_at__lt=end)
+    for owner, deal in [*entered.values_list("opportunity__owner", "opportunity"), *closed.values_list("owner", "pk")]:
+        moved[owner].add(deal)
+    result = []
+    for rep in reps:
+        totals = Totals.of(sales[rep.pk]) if rep.pk in sales else Totals()
+        result.append(RepDay(
+            rep_id=rep.pk, rep=str(rep), branch=rep.branch.code if rep.branch else "", units=totals.units,
+            revenue=totals.revenue, rewards=totals.reward, visits=visits.get(rep.pk, 0),
+            new_customers=new_customers.get(rep.pk, 0), deals_moved=len(moved[rep.pk]),
+        ))
+    return result
+
+
+def _count_by(queryset: QuerySet, field: str) -> dict[Any, int]:
+    return dict(queryset.order_by().values(field).annotate(n=Count("pk")).values_list(field, "n"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Growth and hot products
+
+
+@dataclass(frozen=True)
+class GrowthRow:
+    period: date
+    units: int
+    revenue: Decimal
+    units_change_pct: float | None
+    revenue_change_pct: float | None
+    partial: bool
+
+
+def growth(*, user: Any, grain: str = "month", periods: int = 12, today: date | None = None) -> list[GrowthRow]:
+    """Units and revenue per week or month, each compared with the one before. The current
+    period is included and marked partial."""
+    today = today or timezone.localdate()
+    if grain == "week":
+        current = week_start(today)
+        first = current - timedelta(weeks=periods)
+        rows = (
+            scope(valid_sales(), user).filter(sold_at__gte=midnight(first), sold_at__lt=midnight(today + timedelta(1)))
+            .order_by().annotate(period=TruncWeek("sold_at", output_field=DateField()))
+            .values("period").annotate(**live_totals())
+        )
+        found = {r["period"]: Totals.of(r) for r in rows}
+        starts = [first + timedelta(weeks=n) for n in range(periods + 1)]
+    else:
+        current = month_start(today)
+        first = add_months(current, -periods)
+        rows = _totals(rollup=scope(RepProductMonth.objects.all(), user), live=scope(valid_sales(), user),
+                       first=first, last=current, key=None, by_month=True)
+        found = {r["month"]: Totals.of(r) for r in rows}
+        starts = months_between(first, current)
+    result = []
+    for before, period in pairwise(starts):
+        now, then = found.get(period, Totals()), found.get(before, Totals())
+        result.append(GrowthRow(
+            period=period, units=now.units, revenue=now.revenue, units_change_pct=_pct(now.units, then.units),
+            revenue_change_pct=_pct(now.revenue, then.revenue), partial=period == current,
+        ))
+    return result
+
+
+@dataclass(frozen=True)
+class HotProduct:
+    product: str
+    name: str
+    recent_units: int
+    previous_units: int
+    growth_pct: float | None
+
+
+def hot_products(*, user: Any, days: int = 28, limit: int = 10, today: date | None = None) -> list[HotProduct]:
+    """Products ranked by growth: units in the last `days` days (today included) against the
+    `days` before. A product with no sales before ranks first, by its recent units."""
+    today = today or timezone.localdate()
+    split = midnight(today + timedelta(days=1) - timedelta(days=days))
+    start, end = split - timedelta(days=days), midnight(today + timedelta(days=1))
+    rows = (
+        scope(valid_sales(), user).filter(sold_at__gte=start, sold_at__lt=end).order_by()
+        .values("product", "product__code", "product__name")
+        .annotate(recent=Count("pk", filter=Q(sold_at__gte=split)), previous=Count("pk", filter=Q(sold_at__lt=split)))
+        .filter(recent__gt=0)
+    )
+    products = [
+        HotProduct(product=r["product__code"], name=r["product__name"], recent_units=r["recent"],
+                   previous_units=r["previous"], growth_pct=_pct(r["recent"], r["previous"]))
+        for r in rows
+    ]
+    products.sort(key=lambda p: (p.growth_pct is None, p.growth_pct or 0, p.recent_units), reverse=True)
+    return products[:limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# Order to receipt
+
+
+@dataclass(frozen=True)
+class FulfilmentRow:
+    key: str
+    label: str
+    shipments: int
+    order_to_ship_days: float | None
+    ship_to_rep_told_days: float | None
+    ship_to_receipt_days: float | None
+    order_to_receipt_days: float | None
+
+
+def fulfilment_times(
+    *, user: Any, by: str = "branch", months: int = 12, today: date | None = None
+) -> list[FulfilmentRow]:
+    """Average days from order to shipment, from shipment to the rep telling the customer, from
+    shipment to receipt and from order to receipt; per branch or per month shipped. Only
+    shipments that were received count."""
+    today = today or timezone.localdate()
+    first = add_months(month_start(today), 1 - months)
+    shipments = scope(Shipment.objects.filter(received_at__isnull=False, shipped_at__gte=midnight(first)), user)
+    if by == "month":
+        shipments = shipments.annotate(group=TruncMonth("shipped_at", output_field=DateField()))
+        group = "group"
+    else:
+        group = "order__rep__branch__code"
+    rows = shipments.order_by().values(group).annotate(
+        n=Count("pk"),
+        to_ship=_avg_duration("shipped_at", "order__ordered_at"),
+        to_told=_avg_duration("customer_told_at", "shipped_at"),
+        to_receipt=_avg_duration("received_at", "shipped_at"),
+        total=_avg_duration("received_at", "order__ordered_at"),
+    )
+    result = [
+        FulfilmentRow(
+            key=str(r[group] or ""), label=str(r[group] or _("(none)")), shipments=r["n"],
+            order_to_ship_days=_days(r["to_ship"]), ship_to_rep_told_days=_days(r["to_told"]),
+            ship_to_receipt_days=_days(r["to_receipt"]), order_to_receipt_days=_days(r["total"]),
+        )
+        for r in rows
+    ]
+    return sorted(result, key=lambda r: r.key)
+
+
+def _avg_duration(later: str, earlier: str, condition: Q | None = None) -> Avg:
+    """The mean of `later - earlier` as a timedelta (NULLs ignored), on SQLite and PostgreSQL."""
+    return Avg(ExpressionWrapper(F(later) - F(earlier), output_field=DurationField()), filter=condition)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pipeline: weighted forecast, funnel, accuracy, conversion, time in stage, cycle, win rate
+
+
+def open_deals(user: Any) -> QuerySet[Opportunity]:
+    return scope(Opportunity.objects.filter(status=OpportunityStatus.OPEN), user)
+
+
+def _weighted() -> Sum:
+    # amount x probability summed, divided by 100 in Python: SQLite would divide integers.
+    return Sum(F("amount") * F("stage__probability"))
+
+
+def _percent_of(value: Decimal | float | None) -> Decimal:
+    return (Decimal(str(value or 0)) / 100).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    period: date | None
+    deals: int
+    amount: Decimal
+    weighted: Decimal
+
+
+def pipeline_forecast(*, user: Any) -> list[ForecastRow]:
+    """Open deals per month of expected close: count, amount, and amount x stage probability."""
+    rows = (
+        open_deals(user).order_by().annotate(period=TruncMonth("expected_close", output_field=DateField()))
+        .values("period").annotate(deals=Count("pk"), pipeline=Sum("amount"), weighted=_weighted())
+    )
+    result = [ForecastRow(r["period"], r["deals"], _money(r["pipeline"]), _percent_of(r["weighted"])) for r in rows]
+    return sorted(result, key=lambda r: (r.period is None, r.period or date.min))
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    division: str
+    stage: str
+    order: int
+    probability: int
+    deals: int
+    amount: Decimal
+    weighted: Decimal
+
+
+def pipeline_funnel(*, user: Any) -> list[FunnelRow]:
+    """Open deals per stage, in the order of each division's methodology."""
+    rows = (
+        open_deals(user).order_by()
+        .values("stage__division__code", "stage__name", "stage__order", "stage__probability")
+        .annotate(deals=Count("pk"), pipeline=Sum("amount"), weighted=_weighted())
+    )
+    result = [
+        FunnelRow(r["stage__division__code"], r["stage__name"], r["stage__order"], r["stage__probability"],
+                  r["deals"], _money(r["pipeline"]), _percent_of(r["weighted"]))
+        for r in rows
+    ]
+    return sorted(result, key=lambda r: (r.division, r.order))
+
+
+def forecast_by_owner(deals: QuerySet[Opportunity], period: date) -> list[dict]:
+    """Per owner: open deals expected to close in the month `period`, and their weighted sum."""
+    rows = (
+        deals.filter(expected_close__gte=period, expected_close__lt=add_months(period, 1)).order_by()
+        .values("owner").annotate(deals=Count("pk"), pipeline=Sum("amount"), weighted=_weighted())
+    )
+    return [{**r, "weighted": _percent_of(r["weighted"]), "pipeline": _money(r["pipeline"])} for r in rows]
+
+
+@dataclass(frozen=True)
+class AccuracyRow:
+    level: str  # "rep", "team" or "all"
+    name: str
+    period: date
+    forecast: Decimal
+    actual: Decimal
+    accuracy_pct: float | None
+
+
+def accuracy(forecast: Decimal, actual: Decimal) -> float | None:
+    """1 - |actual - forecast| / forecast, as a percentage, never below 0; None without a forecast."""
+    if not forecast:
+        return None
+    return round(max(0.0, 1 - float(abs(actual - forecast) / forecast)) * 100, 1)
+
+
+def forecast_accuracy(*, user: Any, months: int = 6, today: date | None = None) -> list[AccuracyRow]:
+    """Each month's snapshotted forecast against the amount of deals actually won that month, per
+    rep, per team (the rep's manager) and for everyone in scope."""
+    today = today or timezone.localdate()
+    first = add_months(month_start(today), 1 - months)
+    snapshots = scope(ForecastSnapshot.objects.filter(period__gte=first), user)
+    forecast = {(s.owner_id, s.period): s.weighted for s in snapshots}
+    won = (
+        scope(Opportunity.objects.filter(status=OpportunityStatus.WON, closed_at__gte=midnight(first)), user)
+        .order_by().annotate(period=TruncMonth("closed_at", output_field=DateField()))
+        .values("owner", "period").annotate(actual=Sum("amount"))
+    )
+    actual = {(r["owner"], r["period"]): _money(r["actual"]) for r in won}
+    owners = User.objects.select_related("manager").in_bulk({owner for owner, _period in {*forecast, *actual}})
+    groups: dict[tuple[str, str, date], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for owner_id, period in {*forecast, *actual}:
+        owner = owners[owner_id]
+        team = str(owner.manager) if owner.manager else _("(no manager)")
+        for group in (("rep", str(owner)), ("team", team), ("all", _("All"))):
+            sums = groups[(*group, period)]
+            sums[0] += forecast.get((owner_id, period), ZERO)
+            sums[1] += actual.get((owner_id, period), ZERO)
+    rank = {"all": 0, "team": 1, "rep": 2}
+    rows = [AccuracyRow(level, name, period, f, a, accuracy(f, a)) for (level, name, period), (f, a) in groups.items()]
+    return sorted(rows, key=lambda r: (r.period, rank[r.level], r.name))
+
+
+@dataclass(frozen=True)
+class ConversionRow:
+    division: str
+    stage: str
+    order: int
+    entered: int
+    advanced: int
+    conversion_pct: float | None
+
+
+def stage_conversion(*, user: Any) -> list[ConversionRow]:
+    """Of the deals that entered a stage, how many went on: their stage now is a later one, or
+    they were won. (Joins, not a subquery per entry: it stays fast over years of deals.)"""
+    went_on = Q(opportunity__stage__order__gt=F("stage__order")) | Q(opportunity__status=OpportunityStatus.WON)
+    rows = (
+        StageEntry.objects.filter(opportunity__in=scope(Opportunity.objects.all(), user).values("pk")).order_by()
+        .values("stage__division__code", "stage__name", "stage__order")
+        .annotate(
+            entered=Count("opportunity", distinct=True),
+            advanced=Count(Case(When(went_on, then=F("opportunity"))), distinct=True),
+        )
+    )
+    result = [
+        ConversionRow(r["stage__division__code"], r["stage__name"], r["stage__order"], r["entered"], r["advanced"],
+                      round(r["advanced"] / r["entered"] * 100, 1) if r["entered"] else None)
+        for r in rows
+    ]
+    return sorted(result, key=lambda r: (r.division, r.order))
+
+
+@dataclass(frozen=True)
+class StageTimeRow:
+    division: str
+    stage: str
+    order: int
+    usual_days: int
+    stays: int
+    avg_days: float | None
+
+
+def time_in_stage(*, user: Any) -> list[StageTimeRow]:
+    """Average days a deal spent in each stage, over the stays that ended."""
+    rows = (
+        StageEntry.objects.filter(opportunity__in=scope(Opportunity.objects.all(), user).values("pk"),
+                                  left_at__isnull=False).order_by()
+        .values("stage__division__code", "stage__name", "stage__order", "stage__usual_days")
+        .annotate(stays=Count("pk"), avg=_avg_duration("left_at", "entered_at"))
+    )
+    result = [
+        StageTimeRow(r["stage__division__code"], r["stage__name"], r["stage__order"], r["stage__usual_days"],
+                     r["stays"], _days(r["avg"]))
+        for r in rows
+    ]
+    return sorted(result, key=lambda r: (r.division, r.order))
+
+
+@dataclass(frozen=True)
+class WinRow:
+    rep_id: int | None
+    rep: str
+    won: int
+    lost: int
+    abandoned: int
+    win_rate_pct: float | None
+    avg_cycle_days: float | None
+
+
+def win_rates(*, user: Any, months: int = 12, today: date | None = None) -> list[WinRow]:
+    """Per rep and in total, deals closed in the last `months`: won, lost, abandoned, the win
+    rate, and the average cycle of won deals (first stage entered to close)."""
+    today = today or timezone.localdate()
+    first = add_months(month_start(today), 1 - months)
+    started = StageEntry.objects.filter(opportunity=OuterRef("pk")).order_by("entered_at").values("entered_at")[:1]
+    closed = scope(Opportunity.objects.exclude(status=OpportunityStatus.OPEN).filter(closed_at__gte=midnight(first)),
+                   user).annotate(started=Coalesce(Subquery(started), F("created_at")))
+    rows = list(closed.order_by().values("owner").annotate(**_outcomes()))
+    total = closed.order_by().aggregate(**_outcomes())
+    names = User.objects.in_bulk([r["owner"] for r in rows])
+    result = [_win_row(r["owner"], str(names[r["owner"]]), r) for r in rows]
+    result.sort(key=lambda r: r.rep)
+    return [*result, _win_row(None, _("All"), total)] if rows else result
+
+
+def _outcomes() -> dict:
+    won = Q(status=OpportunityStatus.WON)
+    return {
+        "won": Count("pk", filter=won),
+        "lost": Count("pk", filter=Q(status=OpportunityStatus.LOST)),
+        "abandoned": Count("pk", filter=Q(status=OpportunityStatus.ABANDONED)),
+        "cycle": _avg_duration("closed_at", "started", won),
+    }
+
+
+def _win_row(rep_id: int | None, name: str, row: dict) -> WinRow:
+    closed = row["won"] + row["lost"] + row["abandoned"]
+    return WinRow(rep_id, name, row["won"], row["lost"], row["abandoned"],
+                  round(row["won"] / closed * 100, 1) if closed else None, _days(row["cycle"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Deals that need a manager: stalled, and big ones with a stakeholder gap
+
+IDLE_DAYS = 14
+OVER_STAGE_FACTOR = 2
+
+
+@dataclass(frozen=True)
+class StalledDeal:
+    id: str
+    name: str
+    customer: str
+    owner_id: int
+    owner: str
+    stage: str
+    next_stage: str
+    amount: Decimal
+    idle_days: int
+    days_in_stage: int
+    usual_days: int
+    suggestion: str  # "advance" or "abandon"
+    suggestion_text: str
+
+
+def stalled_deals(*, user: Any, idle_days: int = IDLE_DAYS, factor: float = OVER_STAGE_FACTOR,
+                  now: datetime | None = None, limit: int | None = None) -> list[StalledDeal]:
+    """Open deals in scope with no activity for `idle_days`, or more than `factor` times the
+    usual time in their stage; each with a suggestion to advance or abandon it."""
+    return stalled_among(open_deals(user), idle_days=idle_days, factor=factor, now=now or timezone.now())[:limit]
+
+
+def _last_touch() -> Any:
+    """The latest activity on the deal, or on its customer without naming a deal, or the moment
+    it entered its stage, whichever is later. Two subqueries, each one index lookup."""
+    live = Activity.objects.filter(voided_at__isnull=True).order_by("-occurred_at").values("occurred_at")
+    on_deal = Subquery(live.filter(opportunity=OuterRef("pk"))[:1])
+    on_customer = Subquery(live.filter(customer=OuterRef("customer"), opportunity__isnull=True)[:1])
+    entered = F("stage_entered_at")
+    return Greatest(Coalesce(on_deal, entered), Coalesce(on_customer, entered), entered)
+
+
+def stalled_among(deals: QuerySet[Opportunity], *, idle_days: int, factor: float, now: datetime) -> list[StalledDeal]:
+    stages = list(Stage.objects.order_by("division", "order"))
+    over_stage = Q(pk__in=[])
+    for stage in stages:
+        over_stage |= Q(stage=stage, stage_entered_at__lt=now - timedelta(days=stage.usual_days * factor))
+    idle_since = now - timedelta(days=idle_days)
+    found = (
+        deals.annotate(last_touch=_last_touch()).filter(Q(last_touch__lt=idle_since) | over_stage)
+        .select_related("customer", "owner", "stage").order_by("last_touch")
+    )
+    following = {(s.division_id, s.order): s for s in stages}
+    result = []
+    for deal in found:
+        nxt = following.get((deal.stage.division_id, deal.stage.order + 1))
+        idle = deal.last_touch < idle_since
+        past_close = deal.expected_close is not None and deal.expected_close < timezone.localdate(now)
+        in_stage = (now - deal.stage_entered_at).days
+        abandon = idle and (in_stage > deal.stage.usual_days * factor or past_close)
+        result.append(StalledDeal(
+            id=str(deal.pk), name=deal.name, customer=deal.customer.name, owner_id=deal.owner_id, owner=str(deal.owner),
+            stage=deal.stage.name, next_stage=nxt.name if nxt else "", amount=deal.amount,
+            idle_days=(now - deal.last_touch).days, days_in_stage=in_stage, usual_days=deal.stage.usual_days,
+            suggestion="abandon" if abandon else "advance",
+            suggestion_text=_suggestion(abandon, nxt),
+        ))
+    return result
+
+
+def _suggestion(abandon: bool, nxt: Stage | None) -> str:
+    if abandon:
+        return _("Abandon it, or re-engage the customer this week")
+    if nxt is None:
+        return _("Close it: ask for the signature")
+    return _("Advance it to %(stage)s once its entry criteria are met") % {"stage": nxt.name}
+
+
+GAP_DAYS = 60
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StakeholderGap:
+    id: str
+    name: str
+    customer: str
+    owner_id: int
+    owner: str
+    amount: Decimal
+    decision_maker: str
+    last_contacted: datetime | None
+
+
+def stakeholder_gaps_among(deals: QuerySet[Opportunity], *, min_amount: Decimal, now: datetime,
+                      days: int = GAP_DAYS) -> list[StakeholderGap]:
+    """Open deals of at least `min_amount` whose customer's decision maker was not contacted in
+    `days` days (by the contact's own date or an activity with them), or who has none."""
+    makers = Contact.objects.filter(customer=OuterRef("customer"), buying_role=BuyingRole.DECISION_MAKER)
+    noted = makers.order_by(F("last_contacted_at").desc(nulls_last=True)).values("last_contacted_at")[:1]
+    met = Activity.objects.filter(
+        contact__customer=OuterRef("customer"), contact__buying_role=BuyingRole.DECISION_MAKER, voided_at__isnull=True
+    ).order_by("-occurred_at").values("occurred_at")[:1]
+    never = Value(NEVER, output_field=DateTimeField())
+    found = (
+        deals.filter(amount__gte=min_amount)
+        .annotate(contacted=Greatest(Coalesce(Subquery(noted), never), Coalesce(Subquery(met), never)),
+                  maker=Subquery(makers.order_by("name").values("name")[:1]))
+        .filter(contacted__lt=now - timedelta(days=days))
+        .select_related("customer", "owner").order_by("-amount")
+    )
+    return [
+        StakeholderGap(str(d.pk), d.name, d.customer.name, d.owner_id, str(d.owner), d.amount, d.maker or "",
+                       d.contacted if d.contacted > NEVER else None)
+        for d in found
+    ]
+
+
+def stakeholder_gaps(*, user: Any, min_amount: Decimal, now: datetime | None = None) -> list[StakeholderGap]:
+    return stakeholder_gaps_among(open_deals(user), min_amount=min_amount, now=now or timezone.now())
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer value and key accounts
+
+
+@dataclass(frozen=True)
+class CustomerValue:
+    id: str
+    name: str
+    owner: str
+    units: int
+    revenue: Decimal
+    cost: Decimal
+    margin: Decimal
+    margin_pct: float | None
+    overdue_amount: Decimal
+    overdue_orders: int
+
+
+def customer_value(*, user: Any, months: int = 12, today: date | None = None) -> list[CustomerValue]:
+    """Per customer in scope over the last `months`: revenue, cost and margin of valid sales
+    (margin from the products' cost), and unpaid orders past their due date. Most profitable first."""
+    today = today or timezone.localdate()
+    last = month_start(today)
+    customers = scope(Customer.objects.all(), user)
+    rows = _totals(rollup=CustomerMonth.objects.filter(customer__in=customers.values("pk")),
+                   live=valid_sales().filter(customer__in=customers.values("pk")),
+                   first=add_months(last, 1 - months), last=last, key="customer", by_month=False)
+    totals: dict[Any, Totals] = defaultdict(Totals)
+    for row in rows:
+        totals[row["customer"]] += Totals.of(row)
+    unpaid = Order.objects.filter(customer__in=customers.values("pk"), paid_date__isnull=True, due_date__lt=today)
+    overdue = {
+        r["customer"]: r for r in unpaid.exclude(status=OrderStatus.CANCELLED).order_by().values("customer")
+        .annotate(amount=Sum("amount"), n=Count("pk"))
+    }
+    named = customers.filter(pk__in={*totals, *overdue}).select_related("owner")
+    result = []
+    for customer in named:
+        t, late = totals.get(customer.pk, Totals()), overdue.get(customer.pk)
+        margin = t.revenue - t.cost
+        result.append(CustomerValue(
+            id=str(customer.pk), name=customer.name, owner=str(customer.owner), units=t.units, revenue=t.revenue,
+            cost=t.cost, margin=margin, margin_pct=round(float(margin / t.revenue * 100), 1) if t.revenue else None,
+            overdue_amount=_money(late["amount"]) if late else ZERO, overdue_orders=late["n"] if late else 0,
+        ))
+    return sorted(result, key=lambda c: (-c.margin, c.name))
+
+
+FALLING_MONTHS = 3
+SHARP_DROP = Decimal("0.5")
+TRAILING_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class FallingAccount:
+    customer_id: str
+    customer: str
+    owner_id: int
+    months: list[date]
+    units: list[int]
+    reason: str  # "falling" or "sharp_drop"
+
+
+def falling_accounts_among(customers: QuerySet[Customer], *, today: date, months: int = FALLING_MONTHS,
+                      sharp_drop: Decimal = SHARP_DROP, trailing: int = TRAILING_MONTHS) -> list[FallingAccount]:
+    """Key accounts whose units fell `months` complete months in a row, or whose last complete
+    month is below `sharp_drop` times the average of the `trailing` months before it."""
+    last = add_months(month_start(today), -1)
+    first = add_months(last, -max(months, trailing))
+    keys = customers.filter(is_key_account=True)
+    rows = _totals(rollup=CustomerMonth.objects.filter(customer__in=keys.values("pk")),
+                   live=valid_sales().filter(customer__in=keys.values("pk")),
+                   first=first, last=last, key="customer", by_month=True)
+    units: dict[Any, dict[date, int]] = defaultdict(dict)
+    for row in rows:
+        units[row["customer"]][row["month"]] = row["units"]
+    calendar = months_between(first, last)
+    result = []
+    for customer in keys.filter(pk__in=list(units)).order_by("name"):
+        series = [units[customer.pk].get(m, 0) for m in calendar]
+        reason = _fall_reason(series, months, sharp_drop, trailing)
+        if reason:
+            result.append(FallingAccount(str(customer.pk), customer.name, customer.owner_id, calendar, series, reason))
+    return result
+
+
+def _fall_reason(series: list[int], months: int, sharp_drop: Decimal, trailing: int) -> str:
+    recent = series[-(months + 1):]
+    if all(later < earlier for earlier, later in pairwise(recent)):
+        return "falling"
+    before = series[-(trailing + 1):-1]
+    average = Decimal(sum(before)) / len(before) if before else ZERO
+    if average and series[-1] < average * sharp_drop:
+        return "sharp_drop"
+    return ""
+
+
+def falling_key_accounts(*, user: Any, today: date | None = None, months: int = FALLING_MONTHS) -> list[FallingAccount]:
+    customers = scope(Customer.objects.all(), user)
+    return falling_accounts_among(customers, today=today or timezone.localdate(), months=months)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the dashboard lists besides the figures
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: str
+    kind: str
+    created_at: datetime
+    owner: str
+    message: str
+
+
+def recent_alerts(*, user: Any, days: int = 31, limit: int = 50) -> list[AlertRow]:
+    """Alerts about people in scope from the last `days` days, newest first (digests excluded)."""
+    since = timezone.now() - timedelta(days=days)
+    alerts = scope(Alert.objects.exclude(kind=AlertKind.DIGEST).filter(created_at__gte=since), user)
+    return [
+        AlertRow(str(a.pk), a.kind, a.created_at, str(a.owner), a.message)
+        for a in alerts.select_related("owner").order_by("-created_at")[:limit]
+    ]
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    id: str
+    created_at: datetime
+    existing: str
+    existing_owner: str
+    reported_by: str
+    matched_on: str
+    source: str
+
+
+def open_conflicts(*, user: Any, limit: int = 50) -> list[ConflictRow]:
+    """Duplicate-customer conflicts waiting for a manager's decision."""
+    conflicts = scope(DuplicateConflict.objects.filter(status=ConflictStatus.OPEN), user)
+    return [
+        ConflictRow(str(c.pk), c.created_at, c.existing.name, str(c.existing.owner), str(c.reported_by),
+                    c.matched_on, c.source)
+        for c in conflicts.select_related("existing__owner", "reported_by").order_by("-created_at")[:limit]
+    ]
+
+
+def first_sale_month() -> date | None:
+    first = Sale.objects.aggregate(first=Min("sold_at"))["first"]
+    return month_start(timezone.localdate(first)) if first else None
+
+
+def months_changed_since(since: datetime, before: date) -> set[date]:
+    """Months (before `before`) holding a sale or reward changed after `since`."""
+    limit = midnight(before)
+    sales = Sale.objects.filter(updated_at__gt=since, sold_at__lt=limit)
+    rewards = Sale.objects.filter(reward__updated_at__gt=since, sold_at__lt=limit)
+    found: set[date] = set()
+    for changed in (sales, rewards):
+        found |= set(changed.order_by().annotate(month=TruncMonth("sold_at", output_field=DateField()))
+                     .values_list("month", flat=True).distinct())
+    return found
+

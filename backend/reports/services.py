@@ -1,0 +1,344 @@
+"""Writes of the read side: roll-ups, forecast snapshots, alerts, digests, and the live
+"sale recorded" event for the managers' dashboards."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.crm.models import Customer, Opportunity, OpportunityStatus
+from backend.notifications.services import in_language_of, notify
+from backend.org.models import Role, User
+from backend.org.scoping import scope
+from backend.reports import selectors
+from backend.reports.models import (
+    Alert,
+    AlertKind,
+    CustomerMonth,
+    ForecastSnapshot,
+    RepProductMonth,
+    RollupMonth,
+)
+from backend.reports.selectors import add_months, midnight, month_start, valid_sales
+from backend.sales.models import Sale
+
+# ---------------------------------------------------------------------------------------------
+# Roll-ups
+
+BUILD_MARGIN = timedelta(minutes=5)
+
+
+@transaction.atomic
+def rollup_month_build(*, month: date) -> int:
+    """(Re)build both roll-ups of one complete month from its valid sales; returns the rows."""
+    # Taken first, less a margin for transactions still open: a sale changed around now is
+    # rebuilt once more next time rather than missed.
+    built_at = timezone.now() - BUILD_MARGIN
+    sales = valid_sales().filter(sold_at__gte=midnight(month), sold_at__lt=midnight(add_months(month, 1)))
+    RepProductMonth.objects.filter(month=month).delete()
+    CustomerMonth.objects.filter(month=month).delete()
+    by_rep = [
+        RepProductMonth(month=month, rep_id=r["rep"], product_id=r["product"], **_totals(r))
+        for r in sales.order_by().values("rep", "product").annotate(**selectors.live_totals())
+    ]
+    by_customer = [
+        CustomerMonth(month=month, customer_id=r["customer"], **_totals(r))
+        for r in sales.filter(customer__isnull=False).order_by().values("customer").annotate(**selectors.live_totals())
+    ]
+    RepProductMonth.objects.bulk_create(by_rep, batch_size=2000)
+    CustomerMonth.objects.bulk_create(by_customer, batch_size=2000)
+    RollupMonth.objects.update_or_create(month=month, defaults={"built_at": built_at})
+    return len(by_rep) + len(by_customer)
+
+
+def _totals(row: dict) -> dict:
+    totals = selectors.Totals.of(row)
+    return {"units": totals.units, "revenue": totals.revenue, "cost": totals.cost, "reward": totals.reward}
+
+
+def rollup_refresh(*, today: date | None = None, progress: Callable[[date], None] | None = None) -> list[date]:
+    """Build every complete month not rolled up yet, and rebuild those whose sales or rewards
+    changed since they were built. The current month is never rolled up (it is read live)."""
+    current = month_start(today or timezone.localdate())
+    first = selectors.first_sale_month()
+    if first is None or first >= current:
+        return []
+    built = dict(RollupMonth.objects.values_list("month", "built_at"))
+    todo = {m for m in selectors.months_between(first, add_months(current, -1)) if m not in built}
+    if built:
+        for month in selectors.months_changed_since(min(built.values()), current):
+            if month in built and _changed_after(month, built[month]):
+                todo.add(month)
+    for month in sorted(todo):
+        rollup_month_build(month=month)
+        if progress:
+            progress(month)
+    return sorted(todo)
+
+
+def _changed_after(month: date, built_at: datetime) -> bool:
+    in_month = Q(sold_at__gte=midnight(month), sold_at__lt=midnight(add_months(month, 1)))
+    changed = Q(updated_at__gt=built_at) | Q(reward__updated_at__gt=built_at)
+    return Sale.objects.filter(in_month & changed).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Forecast snapshots
+
+
+@transaction.atomic
+def forecast_snapshot_take(*, period: date | None = None) -> int:
+    """Snapshot every rep's weighted forecast for the month `period` (default: this month),
+    once: a period already snapshotted is left as it was taken."""
+    period = month_start(period or timezone.localdate())
+    if ForecastSnapshot.objects.filter(period=period).exists():
+        return 0
+    deals = Opportunity.objects.filter(status=OpportunityStatus.OPEN)
+    snapshots = [
+        ForecastSnapshot(owner_id=r["owner"], period=period, weighted=r["weighted"], pipeline=r["pipeline"],
+                         deals=r["deals"])
+        for r in selectors.forecast_by_owner(deals, period)
+    ]
+    ForecastSnapshot.objects.bulk_create(snapshots)
+    return len(snapshots)
+
+
+# ---------------------------------------------------------------------------------------------
+# Alerts: each flagged once per subject and period, then told to the people concerned
+
+
+def _alert_once(*, kind: str, subject: Any, period: str, owner_id: int, **fields: Any) -> Alert | None:
+    """The new alert, or None when this subject was already flagged in this period."""
+    alert, created = Alert.objects.get_or_create(
+        kind=kind, subject=str(subject), period=period, defaults={"owner_id": owner_id, **fields}
+    )
+    return alert if created else None
+
+
+def _tell(recipient: User, kind: str, text: Callable[[], str], data: dict, sms: bool | None = None) -> None:
+    with in_language_of(recipient):
+        rendered = text()
+    notify(recipient=recipient, kind=kind, text=rendered, data=data, sms=sms)
+
+
+@transaction.atomic
+def alerts_falling_accounts(*, today: date | None = None) -> list[Alert]:
+    """Flag key accounts whose volume keeps falling (or dropped sharply) to their rep and the
+    rep's manager, once per account per month."""
+    today = today or timezone.localdate()
+    period = f"{today:%Y-%m}"
+    flagged = []
+    for account in selectors.falling_accounts_among(Customer.objects.all(), today=today):
+        alert = _alert_once(
+            kind=AlertKind.FALLING_ACCOUNT, subject=account.customer_id, period=period, owner_id=account.owner_id,
+            customer_id=account.customer_id,
+            data={"customer": account.customer, "units": account.units[-4:], "reason": account.reason,
+                  "months": [f"{m:%Y-%m}" for m in account.months[-4:]]},
+        )
+        if alert is None:
+            continue
+        owner = User.objects.select_related("manager").get(pk=account.owner_id)
+        for recipient in _rep_and_manager(owner):
+            _tell(recipient, "falling_account", lambda a=alert: _("Key account alert: %(message)s. Please review.")
+                  % {"message": a.message}, {"alert_id": str(alert.pk), "customer_id": account.customer_id})
+        flagged.append(alert)
+    return flagged
+
+
+def _rep_and_manager(rep: User) -> list[User]:
+    return [u for u in (rep, rep.manager) if u is not None and u.is_active]
+
+
+def _iso_week(day: date) -> str:
+    year, week, _weekday = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@transaction.atomic
+def alerts_stalled_deals(*, now: datetime | None = None) -> list[Alert]:
+    """Flag stalled deals to their owners, once per deal per week, one notice per owner."""
+    now = now or timezone.now()
+    deals = Opportunity.objects.filter(status=OpportunityStatus.OPEN)
+    stalled = selectors.stalled_among(deals, idle_days=selectors.IDLE_DAYS, factor=selectors.OVER_STAGE_FACTOR, now=now)
+    period = _iso_week(timezone.localdate(now))
+    created: dict[int, list[Alert]] = defaultdict(list)
+    for deal in stalled:
+        alert = _alert_once(
+            kind=AlertKind.STALLED_DEAL, subject=deal.id, period=period, owner_id=deal.owner_id, opportunity_id=deal.id,
+            data={"deal": deal.name, "idle": deal.idle_days, "days": deal.days_in_stage, "stage": deal.stage,
+                  "suggestion": deal.suggestion},
+        )
+        if alert:
+            created[deal.owner_id].append(alert)
+    _tell_owners(created, "stalled_deals", lambda n, names: _(
+        "%(n)s of your deals stalled: %(names)s. Advance or abandon them in the app.") % {"n": n, "names": names})
+    return [a for alerts in created.values() for a in alerts]
+
+
+@transaction.atomic
+def alerts_stakeholder_gaps(*, now: datetime | None = None, min_amount: Decimal | None = None) -> list[Alert]:
+    """Flag open deals over `min_amount` whose decision maker was not contacted for 60 days to
+    their owners, once per deal per month."""
+    now = now or timezone.now()
+    min_amount = Decimal(min_amount if min_amount is not None else settings.STAKEHOLDER_GAP_MIN_AMOUNT)
+    deals = Opportunity.objects.filter(status=OpportunityStatus.OPEN)
+    period = f"{timezone.localdate(now):%Y-%m}"
+    created: dict[int, list[Alert]] = defaultdict(list)
+    for gap in selectors.stakeholder_gaps_among(deals, min_amount=min_amount, now=now):
+        days = (now - gap.last_contacted).days if gap.last_contacted else None
+        alert = _alert_once(
+            kind=AlertKind.STAKEHOLDER_GAP, subject=gap.id, period=period, owner_id=gap.owner_id, opportunity_id=gap.id,
+            data={"deal": gap.name, "days": days, "decision_maker": gap.decision_maker},
+        )
+        if alert:
+            created[gap.owner_id].append(alert)
+    _tell_owners(created, "stakeholder_gap", lambda n, names: _(
+        "%(n)s big deals whose decision maker you have not met in 60 days: %(names)s.") % {"n": n, "names": names})
+    return [a for alerts in created.values() for a in alerts]
+
+
+def _tell_owners(created: dict[int, list[Alert]], kind: str, text: Callable[[int, str], str]) -> None:
+    """One short notice per owner naming up to three deals."""
+    for owner in User.objects.filter(pk__in=list(created), is_active=True):
+        alerts = created[owner.pk]
+        names = ", ".join(a.data["deal"][:30] for a in alerts[:3]) + ("…" if len(alerts) > 3 else "")
+        _tell(owner, kind, lambda a=alerts, n=names: text(len(a), n), {"alert_ids": [str(a.pk) for a in alerts]})
+
+
+# ---------------------------------------------------------------------------------------------
+# The managers' morning digest
+
+
+def compact(value: Decimal | int) -> str:
+    """At most five characters: 950, 9.5K, 95K, 1.4M, 12B."""
+    for unit, size in (("B", 10**9), ("M", 10**6), ("K", 10**3)):
+        if value >= size:
+            scaled = Decimal(value) / size
+            return f"{scaled:.1f}{unit}" if scaled < 10 else f"{scaled:.0f}{unit}"
+    return f"{value:.0f}"
+
+
+@dataclass(frozen=True)
+class Digest:
+    day: date
+    units: int
+    revenue: Decimal
+    rewards: Decimal
+    visits: int
+    new_customers: int
+    deals_moved: int
+    best: str
+    best_units: int
+    alerts: int
+
+    NAME_LENGTH = 12
+
+    def text(self) -> str:
+        """Short by construction, within 2 SMS segments even in UCS-2 (134 characters): every
+        number takes at most five characters and the best rep's name at most twelve."""
+        parts = {
+            "day": f"{self.day:%m-%d}", "units": compact(self.units), "revenue": compact(self.revenue),
+            "rewards": compact(self.rewards), "visits": compact(self.visits), "new": compact(self.new_customers),
+            "moved": compact(self.deals_moved), "alerts": compact(self.alerts),
+        }
+        text = _("%(day)s team: %(units)s sold (%(revenue)s, rewards %(rewards)s), %(visits)s visits, "
+                 "%(new)s new customers, %(moved)s deals moved, %(alerts)s alerts.") % parts
+        if self.best_units:
+            best = {"rep": self.best[: self.NAME_LENGTH], "units": compact(self.best_units)}
+            text += " " + _("Best: %(rep)s (%(units)s)") % best
+        return text
+
+
+def digest_of(*, manager: User, day: date) -> Digest:
+    rows = selectors.rep_day(user=manager, day=day)
+    best = max(rows, key=lambda r: r.units, default=None)
+    start, end = midnight(day), midnight(day + timedelta(days=1))
+    alerts = scope(
+        Alert.objects.exclude(kind=AlertKind.DIGEST).filter(created_at__gte=start, created_at__lt=end), manager
+    ).count()
+    return Digest(
+        day=day, units=sum(r.units for r in rows), revenue=sum((r.revenue for r in rows), Decimal(0)),
+        rewards=sum((r.rewards for r in rows), Decimal(0)), visits=sum(r.visits for r in rows),
+        new_customers=sum(r.new_customers for r in rows), deals_moved=sum(r.deals_moved for r in rows),
+        best=best.rep if best else "", best_units=best.units if best else 0, alerts=alerts,
+    )
+
+
+def digest_send(*, day: date | None = None) -> int:
+    """Text and push each active manager yesterday's figures of their team, once per day (a
+    number that sent STOP keeps the notice in the app only: the outbound queue suppresses it)."""
+    day = day or timezone.localdate() - timedelta(days=1)
+    sent = 0
+    for manager in User.objects.filter(role=Role.MANAGER, is_active=True).order_by("pk"):
+        with transaction.atomic():
+            with in_language_of(manager):
+                text = digest_of(manager=manager, day=day).text()
+            if _alert_once(kind=AlertKind.DIGEST, subject=manager.pk, period=day.isoformat(), owner_id=manager.pk,
+                           data={"text": text}) is None:
+                continue
+            notify(recipient=manager, kind="digest", text=text, data={"day": day.isoformat()}, sms=True)
+            sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------------------------------------
+# Live dashboard
+
+
+def dashboard_group(user_id: int) -> str:
+    """The channel-layer group of one manager's or executive's open dashboards."""
+    return f"dashboard.{user_id}"
+
+
+def dashboard_audience(rep: User) -> set[int]:
+    """Every manager above `rep`, at every level, and every executive."""
+    audience: set[int] = set(
+        User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True).values_list("pk", flat=True)
+    )
+    manager_id = rep.manager_id
+    while manager_id is not None and manager_id not in audience:
+        audience.add(manager_id)
+        manager_id = User.objects.filter(pk=manager_id).values_list("manager_id", flat=True).first()
+    return audience
+
+
+def sale_event(sales: Iterable[Sale]) -> dict | None:
+    """The websocket event of one sale report: {"type", "id", "created", "data"}."""
+    sales = list(sales)
+    if not sales:
+        return None
+    first = sales[0]
+    rep = User.objects.select_related("branch__region").get(pk=first.rep_id)
+    return {
+        "type": "sale_recorded",
+        "id": first.reference,
+        "created": timezone.now().isoformat(),
+        "data": {
+            "reference": first.reference, "rep_id": rep.pk, "rep": str(rep),
+            "branch": rep.branch.code if rep.branch else "", "region": rep.branch.region.name if rep.branch else "",
+            "product": first.product.code, "units": len(sales), "revenue": str(sum(s.unit_price for s in sales)),
+            "customer": first.customer.name if first.customer_id else "",
+            "sold_at": first.sold_at.isoformat(), "channel": first.channel,
+        },
+    }
+
+
+def dashboard_sale_recorded(*, sales: list[Sale]) -> None:
+    """Tell every dashboard above the rep that a sale was recorded (called after commit; best
+    effort: a dashboard that misses it shows the sale at its next refresh)."""
+    event = sale_event(sales)
+    layer = get_channel_layer()
+    if event is None or layer is None:
+        return
+    for user_id in dashboard_audience(sales[0].rep):
+        async_to_sync(layer.group_send)(dashboard_group(user_id), {"type": "dashboard.event", "event": event})

@@ -1,0 +1,262 @@
+"""What every benchmark shares: the stack's settings, a bounded load generator, percentiles, the
+table printed at the end and the lines appended to RESULTS.md.
+
+The load generator is a short asyncio client (aiohttp): `concurrency` workers each send the next
+request as soon as their previous one is answered (a closed loop, like webhooks retried by a
+provider that waits for each answer), until the request budget or the time budget runs out.
+It only ever talks to loopback addresses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "deploy" / "bench" / "RESULTS.md"
+STACK_DIR = Path(os.environ.get("STACK_DIR", "/tmp/fieldline-stack"))
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+def load_stack_env() -> None:
+    """Take the local stack's settings (deploy/local-stack.sh writes them) unless already set."""
+    env_file = STACK_DIR / "stack.env"
+    if not env_file.exists():
+        sys.exit(f"{env_file} not found: start the stack first (deploy/local-stack.sh start)")
+    for line in env_file.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            os.environ.setdefault(name.strip(), value)
+
+
+def django_setup() -> None:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    import django
+
+    django.setup()
+
+
+def web_url(path: str = "") -> str:
+    return os.environ["STACK_WEB_URL"].rstrip("/") + path
+
+
+def get_json(url: str, *, method: str = "GET", timeout: float = 10) -> Any:
+    assert_loopback(url)
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+    with opener.open(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+def assert_loopback(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    if host not in LOOPBACK and not host.startswith("127."):
+        raise SystemExit(f"refusing to send benchmark traffic to {host}: loopback only")
+
+
+def metric_total(url: str, name: str, labels: dict[str, str] | None = None) -> float:
+    """Sum of one Prometheus series family on a /metrics page (all label sets matching `labels`)."""
+    assert_loopback(url)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=10) as response:
+        text = response.read().decode()
+    wanted = [f'{k}="{v}"' for k, v in (labels or {}).items()]
+    total = 0.0
+    for line in text.splitlines():
+        if (line.startswith(name + "{") or line.startswith(name + " ")) and all(w in line for w in wanted):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    data: bytes | str | None = None
+    # Says whether the answer is what a user would accept; a failed check counts as an error.
+    check: Callable[[int, str], bool] = lambda status, body: 200 <= status < 300
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)  # seconds, successful and failed alike
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def seconds(self) -> float:
+        return max(self.finished - self.started, 1e-9)
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds
+
+
+async def _drive(
+    requests: Iterator[Request], concurrency: int, max_requests: int, max_seconds: float, progress: Any
+) -> Outcome:
+    import aiohttp
+
+    outcome = Outcome()
+    deadline = time.monotonic() + max_seconds
+    budget = iter(range(max_requests))
+    timeout = aiohttp.ClientTimeout(total=30)
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while time.monotonic() < deadline and next(budget, None) is not None:
+            try:
+                request = next(requests)
+            except StopIteration:
+                return
+            begun = time.perf_counter()
+            try:
+                async with session.request(
+                    request.method, request.url, headers=request.headers, data=request.data
+                ) as response:
+                    body = await response.text()
+                    ok = request.check(response.status, body)
+                    detail = f"{response.status} {body[:160]!r}"
+            except (TimeoutError, aiohttp.ClientError) as error:
+                ok, detail = False, repr(error)
+            outcome.latencies.append(time.perf_counter() - begun)
+            if not ok:
+                outcome.errors += 1
+                if len(outcome.error_samples) < 5:
+                    outcome.error_samples.append(detail)
+            progress.update(1)
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False) as session:
+        outcome.started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        outcome.finished = time.perf_counter()
+    return outcome
+
+
+def run_load(
+    requests: Iterator[Request], *, concurrency: int, max_requests: int, max_seconds: float, label: str
+) -> Outcome:
+    """Send `requests` with `concurrency` in flight, at most `max_requests` and `max_seconds`."""
+    from tqdm import tqdm
+
+    first = next(requests)
+    assert_loopback(first.url)
+    chained = _prepend(first, requests)
+    with tqdm(total=max_requests, desc=label, unit="req", leave=False, file=sys.stderr, mininterval=1.0) as progress:
+        try:
+            import uvloop
+
+            runner: Any = uvloop.run
+        except ImportError:
+            runner = asyncio.run
+        return runner(_drive(chained, concurrency, max_requests, max_seconds, progress))
+
+
+def _prepend(first: Request, rest: Iterator[Request]) -> Iterator[Request]:
+    yield first
+    yield from rest
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation between closest ranks."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table: readable in the terminal and in RESULTS.md alike."""
+    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    return "\n".join([line(cells[0]), "| " + " | ".join("-" * w for w in widths) + " |", *map(line, cells[1:])])
+
+
+def machine() -> str:
+    """Where the figures were measured: they mean nothing without it."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{socket.gethostname()}: {os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}"
+
+
+def git_revision() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=5
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def record(title: str, command: str, body: str) -> None:
+    """Print the figures and append them, dated and with the machine, to RESULTS.md."""
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    section = (
+        f"\n### {title} — {stamp}\n\n"
+        f"Machine: {machine()}; revision {git_revision()}.\n"
+        f"Command: `{command}`\n\n{body}\n"
+    )
+    print(section)
+    if not RESULTS.exists():
+        RESULTS.write_text("# Benchmark results\n\nAppended by the commands in deploy/bench (see its README).\n")
+    with RESULTS.open("a") as results:
+        results.write(section)
+
+
+def command_line() -> str:
+    return "python " + " ".join([str(Path(sys.argv[0]).resolve().relative_to(ROOT)), *sys.argv[1:]])

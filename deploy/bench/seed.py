@@ -1,0 +1,132 @@
+"""Benchmark data on top of the demo set, loaded once into the local stack's database.
+
+- REPS reps (`bench-rep-N`, phones +8613700000000 + N) under manager `wang`, each owning one
+  customer and one confirmed order `BO-N`: SOLD comes from many numbers, as in the field, so
+  the per-number flood limit (20 texts a minute) is never what is measured.
+- LOGISTICS logistics users (`bench-wms-N`, phones +8613600000000 + N) who send SHIP.
+- `bench-api`, a rep owning API_CUSTOMERS customers, for the sync benchmark.
+- Orders `BX-N` for the outbound benchmark are made by `outbound_orders()` when it asks.
+
+Rows are bulk-created with their history rows, as the demo does, so seeding takes seconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from audit.context import Door, acting
+from backend.crm.models import Customer
+from backend.crm.normalise import name_key
+from backend.org.models import Region, Role, User
+from backend.reports import demo
+from backend.sales.models import Order, OrderLine, OrderStatus, Product
+from backend.sales.serials import vin_check_digit
+
+REPS = 2000
+LOGISTICS = 300
+API_CUSTOMERS = 5000
+REP_PHONE_BASE = 8613700000000
+WMS_PHONE_BASE = 8613600000000
+API_REP = "bench-api"
+API_REP_PHONE = "+8613500000001"
+
+
+def rep_phone(n: int) -> str:
+    return f"+{REP_PHONE_BASE + n}"
+
+
+def wms_phone(n: int) -> str:
+    return f"+{WMS_PHONE_BASE + n}"
+
+
+def seed() -> None:
+    """Idempotent: a database that has the bench users is left as it is."""
+    with acting(user=None, door=Door.SYSTEM):
+        if not demo.is_seeded():
+            demo.seed()
+        if User.objects.filter(username=API_REP).exists():
+            return
+        with transaction.atomic():
+            _users_and_orders()
+            _api_rep()
+
+
+def _users(prefix: str, count: int, role: str, phone, **fields) -> list[User]:
+    password = User.objects.get(username="zhang").password  # one hash for all: hashing is slow by design
+    return bulk_create_with_history(
+        [
+            User(username=f"{prefix}-{n}", first_name=f"{prefix} {n}", phone=phone(n), role=role,
+                 password=password, preferred_language="en", **fields)
+            for n in range(count)
+        ],
+        User,
+        batch_size=1000,
+    )
+
+
+def _users_and_orders() -> None:
+    wang = User.objects.get(username="wang")
+    reps = _users("bench-rep", REPS, Role.REP, rep_phone, branch=wang.branch, manager=wang)
+    _users("bench-wms", LOGISTICS, Role.LOGISTICS, wms_phone)
+    reps = list(User.objects.filter(username__startswith="bench-rep-").order_by("pk"))
+    region = Region.objects.get(code="HB")
+    customers = _customers([(rep, f"Bench Customer {rep.username}") for rep in reps], region)
+    _orders([(f"BO-{n}", customer) for n, customer in enumerate(customers)])
+
+
+def _customers(owned: list[tuple[User, str]], region: Region) -> list[Customer]:
+    customers = [
+        Customer(name=name, name_key=name_key(name), owner=owner, region=region, address="Wuhan",
+                 phone=None, latitude=30.59, longitude=114.30)
+        for owner, name in owned
+    ]
+    return bulk_create_with_history(customers, Customer, batch_size=1000)
+
+
+def _orders(numbered: list[tuple[str, Customer]]) -> list[Order]:
+    product = Product.objects.get(code="BCD470")
+    now = timezone.now()
+    orders = bulk_create_with_history(
+        [
+            Order(number=number, customer=customer, rep_id=customer.owner_id, status=OrderStatus.CONFIRMED,
+                  amount=product.price, ordered_at=now - timedelta(days=2))
+            for number, customer in numbered
+        ],
+        Order,
+        batch_size=1000,
+    )
+    OrderLine.objects.bulk_create(
+        [OrderLine(order=order, product=product, quantity=1, unit_price=product.price) for order in orders],
+        batch_size=1000,
+    )
+    return orders
+
+
+def _api_rep() -> None:
+    wang = User.objects.get(username="wang")
+    rep = _users("bench-api-rep", 1, Role.REP, lambda n: API_REP_PHONE, branch=wang.branch, manager=wang)[0]
+    User.objects.filter(pk=rep.pk).update(username=API_REP)
+    rep = User.objects.get(pk=rep.pk)
+    region = Region.objects.get(code="HB")
+    _customers([(rep, f"Sync Customer {n:05d} Trading") for n in range(API_CUSTOMERS)], region)
+
+
+def outbound_orders(count: int, tag: str) -> list[Order]:
+    """`count` fresh confirmed orders `BX-<tag>-N` spread over the bench reps, one per shipment."""
+    reps = list(Customer.objects.filter(owner__username__startswith="bench-rep-").order_by("pk"))
+    with acting(user=None, door=Door.SYSTEM), transaction.atomic():
+        return _orders([(f"BX-{tag}-{n}", customer) for n, customer in zip(range(count), itertools.cycle(reps))])
+
+
+_vins = itertools.count(1)
+
+
+def fresh_vin(prefix: str) -> str:
+    """A VIN nobody reported yet, with a correct check digit. `prefix`: 6 letters/digits per run."""
+    body = f"LB{prefix[:6]:0<6}X{next(_vins):08d}"  # 2 + 6 + 1 (check digit's place) + 8 = 17
+    return body[:8] + vin_check_digit(body) + body[9:]

@@ -1,0 +1,24 @@
+"""One small handler per command: command → domain service → reply. The table below is the
+whole dispatch; handlers run inside the sender's language and the SMS door of `audit`."""
+
+from collections.abc import Callable
+from typing import Any
+
+from sms_gateway.commands import help, ok, recv, ship, sold, status, stop, undo, visit
+from sms_gateway.commands.outcome import Outcome
+from sms_gateway.language import Help, Ok, Recv, Ship, Sold, Start, Status, Stop, Undo, Visit
+
+HANDLERS: dict[type, Callable[[Any, Any], Outcome]] = {
+    Sold: sold.handle,
+    Ship: ship.handle,
+    Ok: ok.handle,
+    Recv: recv.handle,
+    Visit: visit.handle,
+    Status: status.handle,
+    Undo: undo.handle,
+    Help: help.handle,
+}
+# STOP and START concern a number, registered or not: they need no user.
+NUMBER_HANDLERS: dict[type, Callable[[Any, str], Outcome]] = {Stop: stop.handle_stop, Start: stop.handle_start}
+
+__all__ = ["HANDLERS", "NUMBER_HANDLERS", "Outcome"]

@@ -1,0 +1,23 @@
+"""STATUS: today's and this month's sales and rewards, and shipments waiting for OK."""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from backend.sales.selectors import tally
+from sms_gateway.commands.format import money
+from sms_gateway.commands.outcome import Outcome
+from sms_gateway.language import Status
+
+
+def handle(command: Status, user: Any) -> Outcome:
+    t = tally(user=user)
+    reply = _(
+        "Today: %(today)s sold, reward %(today_reward)s. This month: %(month)s sold, reward %(month_reward)s."
+    ) % {
+        "today": t.sales_today, "today_reward": money(t.rewards_today),
+        "month": t.sales_month, "month_reward": money(t.rewards_month),
+    }
+    if t.awaiting_ok:
+        reply += " " + _("Waiting for OK: %(orders)s.") % {"orders": ", ".join(t.awaiting_ok)}
+    return Outcome(reply=reply)

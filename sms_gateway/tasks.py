@@ -1,0 +1,51 @@
+"""Background work of the SMS door: sending, and the sweeper that picks up what a crash left
+between a commit and the hand-off to the worker."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from sms_gateway import inbound, outbound
+from sms_gateway.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+
+# A row untouched this long after it was due was lost on the way to the worker.
+GRACE = timedelta(minutes=2)
+# Twilio answers within seconds; a row `sending` this long belonged to a worker that died.
+SENDING_STALE = timedelta(minutes=10)
+SWEEP_BATCH = 500
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_outbound(self, message_id: int) -> None:
+    # Attempts are counted on the row, which gives up after outbound.MAX_ATTEMPTS.
+    later = outbound.deliver(message_id)
+    if later is not None:
+        raise self.retry(countdown=later.countdown)
+
+
+@shared_task(acks_late=True)
+def process_inbound(message_id: int) -> None:
+    inbound.process(message_id, inline=False)
+
+
+@shared_task
+def sweep() -> dict[str, int]:
+    """Re-queue stale inbound and outbound messages; claims in the tasks make this safe to repeat."""
+    now = timezone.now()
+    # Its worker died mid-send: whether the provider got it is unknown, and a duplicate text
+    # costs less than a lost shipment notice.
+    revived = OutboundMessage.objects.filter(status=OutboundStatus.SENDING, sending_since__lt=now - SENDING_STALE)
+    revived.update(status=OutboundStatus.QUEUED, status_changed_at=now)
+    due = OutboundMessage.objects.filter(status=OutboundStatus.QUEUED).filter(
+        Q(next_attempt_at__isnull=True, created_at__lt=now - GRACE) | Q(next_attempt_at__lt=now - GRACE)
+    )
+    outbound_ids = list(due.order_by("created_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    for message_id in outbound_ids:
+        send_outbound.delay(message_id)
+    stale = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, received_at__lt=now - GRACE)
+    inbound_ids = list(stale.order_by("received_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    for message_id in inbound_ids:
+        process_inbound.delay(message_id)
+    return {"outbound": len(outbound_ids), "inbound": len(inbound_ids)}

@@ -1,0 +1,34 @@
+"""Twilio's webhooks: verify the signature before anything, then store and dispatch."""
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from sms_gateway import inbound, outbound
+from sms_gateway.providers.twilio import webhooks
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    if not webhooks.verify(request):
+        return HttpResponseForbidden("Invalid signature.")
+    fields = webhooks.parse_inbound(request)
+    if fields is None:
+        return HttpResponseBadRequest("MessageSid is required.")
+    reply = inbound.receive_and_process(
+        provider="twilio", provider_id=fields.sid, sender=fields.sender, to=fields.to, body=fields.body
+    )
+    return HttpResponse(webhooks.twiml(reply), content_type="text/xml; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not webhooks.verify(request):
+        return HttpResponseForbidden("Invalid signature.")
+    fields = webhooks.parse_status(request)
+    if fields is None:
+        return HttpResponseBadRequest("MessageSid and MessageStatus are required.")
+    outbound.status_update(sid=fields.sid, provider_status=fields.status, error_code=fields.error_code)
+    return HttpResponse(status=204)

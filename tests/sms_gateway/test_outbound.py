@@ -1,0 +1,267 @@
+"""The outbound queue: stored with the change, sent after commit, retried with backoff, never twice."""
+
+import socket
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from backend.notifications import presence
+from backend.notifications.services import notify
+from sms_gateway import tasks
+from sms_gateway.models import InboundMessage, InboundStatus, OptOut, OutboundMessage, OutboundStatus
+from sms_gateway.optouts import optout_set
+from sms_gateway.outbound import MAX_ATTEMPTS, backoff_seconds, deliver, queue_sms
+from sms_gateway.segments import count
+from tests.factories import RepFactory
+
+pytestmark = pytest.mark.django_db
+
+TO = "+8613800000001"
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run the block's on-commit callbacks, as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def queue(**kwargs) -> OutboundMessage:
+    kwargs = {"to": TO, "body": "PO-1001 shipped", "kind": "shipment", **kwargs}
+    return queue_sms(**kwargs)
+
+
+def crashed_before_hand_off(age: timedelta = timedelta(minutes=5), **kwargs) -> OutboundMessage:
+    """A row committed by a process that died before its on-commit hand-off ran."""
+    message = queue(**kwargs)
+    OutboundMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - age)
+    return message
+
+
+# ---------------------------------------------------------------- the queue
+
+
+def test_stored_in_the_transaction_and_sent_after_commit(outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        message = queue()
+        assert OutboundMessage.objects.get(pk=message.pk).status == OutboundStatus.QUEUED
+        assert outbox == []  # nothing leaves before the change is committed
+
+    assert len(callbacks) == 1
+    message.refresh_from_db()
+    [sent] = outbox
+    assert (sent.to, sent.body) == (TO, "PO-1001 shipped")
+    assert (message.status, message.provider, message.provider_sid, message.attempts) == (
+        OutboundStatus.SENT, "locmem", sent.sid, 1)
+
+
+def test_a_rolled_back_change_texts_nothing(outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), \
+            transaction.atomic():
+        queue()
+        raise RuntimeError("the shipment was not saved")
+
+    assert callbacks == [] and outbox == [] and not OutboundMessage.objects.exists()
+
+
+def test_notify_texts_an_offline_person_through_the_queue(outbox, committed):
+    rep = RepFactory(phone=TO)
+
+    with committed():
+        notification = notify(recipient=rep, kind="alert", text="Wuhan Motors bought less for 3 months")
+
+    message = OutboundMessage.objects.get()
+    assert (message.user, message.kind, message.related, message.is_reply) == (rep, "alert", notification, False)
+    assert [t.body for t in outbox] == ["Wuhan Motors bought less for 3 months"]
+
+
+def test_notify_does_not_text_someone_with_the_app_open(outbox, committed):
+    rep = RepFactory(phone=TO)
+    presence.mark_online(rep.pk)
+    try:
+        with committed():
+            notify(recipient=rep, kind="alert", text="hello")
+    finally:
+        presence.mark_offline(rep.pk)
+
+    assert outbox == [] and not OutboundMessage.objects.exists()
+
+
+def test_long_notices_are_cut_to_ten_segments_and_replies_to_two():
+    notice = queue(body="word " * 400)
+    reply = queue(body="word " * 400, is_reply=True)
+
+    assert (notice.segments, count(notice.body).segments) == (10, 10)
+    assert (reply.segments, count(reply.body).segments) == (2, 2) and reply.body.endswith("...")
+
+
+def test_an_opted_out_number_gets_a_suppressed_row_but_still_its_replies(outbox, committed):
+    optout_set(phone=TO, active=True, source="keyword")
+
+    with committed():
+        alert = queue(kind="digest")
+        reply = queue(kind="reply", is_reply=True)
+
+    alert.refresh_from_db(), reply.refresh_from_db()
+    assert (alert.status, reply.status) == (OutboundStatus.SUPPRESSED, OutboundStatus.SENT)
+    assert [t.body for t in outbox] == [reply.body]
+
+
+def test_an_opt_out_after_queueing_is_honoured_at_send_time(outbox):
+    message = queue()
+    optout_set(phone=TO, active=True, source="keyword")
+
+    assert deliver(message.pk) is None
+
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.SUPPRESSED and outbox == []
+
+
+# ---------------------------------------------------------------- retries, through the real twilio client
+
+
+def test_5xx_is_retried_until_it_goes_through_once(fake_twilio, committed):
+    fake_twilio.fail_next(2, status=500)
+
+    with committed():
+        message = queue()
+
+    message.refresh_from_db()
+    [sent] = fake_twilio.messages
+    assert fake_twilio.attempts == 3
+    assert (message.status, message.attempts, message.provider_sid) == (OutboundStatus.SENT, 3, sent.sid)
+    assert message.provider_status == "queued"
+
+
+def test_429_waits_at_least_retry_after(fake_twilio):
+    fake_twilio.fail_next(1, status=429, retry_after=90)
+    message = queue()
+
+    later = deliver(message.pk)
+
+    message.refresh_from_db()
+    assert later.countdown == 90
+    assert (message.status, message.attempts, message.error_code) == (OutboundStatus.QUEUED, 1, "20429")
+    assert timedelta(seconds=85) < message.next_attempt_at - timezone.now() <= timedelta(seconds=90)
+    assert deliver(message.pk) is None  # the next attempt goes through
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.SENT and len(fake_twilio.messages) == 1
+
+
+def test_a_network_error_is_retried_with_backoff(fake_twilio, settings):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    message = queue()
+
+    later = deliver(message.pk)
+
+    message.refresh_from_db()
+    assert later.countdown == 30
+    assert (message.status, message.error_code) == (OutboundStatus.QUEUED, "network")
+
+
+def test_backoff_doubles_is_capped_and_respects_retry_after():
+    assert [backoff_seconds(n) for n in range(1, 9)] == [30, 60, 120, 240, 480, 960, 1920, 3600]
+    assert backoff_seconds(1, retry_after=90) == 90
+    assert backoff_seconds(3, retry_after=5) == 120
+
+
+def test_it_gives_up_after_max_attempts(fake_twilio, committed):
+    fake_twilio.fail_next(MAX_ATTEMPTS + 2, status=503)
+
+    with committed():
+        message = queue()
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts, fake_twilio.attempts) == (
+        OutboundStatus.FAILED, MAX_ATTEMPTS, MAX_ATTEMPTS)
+    assert message.error.startswith(f"gave up after {MAX_ATTEMPTS} attempts") and fake_twilio.messages == []
+
+
+def test_an_invalid_number_is_not_retried(fake_twilio, committed):
+    fake_twilio.reject_numbers({TO: 21211})
+
+    with committed():
+        message = queue()
+
+    message.refresh_from_db()
+    assert (message.status, message.error_code, fake_twilio.attempts) == (OutboundStatus.FAILED, "21211", 1)
+
+
+def test_an_unsubscribed_recipient_is_not_retried_and_is_opted_out(fake_twilio, committed):
+    fake_twilio.reject_numbers({TO: 21610})
+
+    with committed():
+        message = queue()
+
+    message.refresh_from_db()
+    assert (message.status, message.error_code, fake_twilio.attempts) == (OutboundStatus.FAILED, "21610", 1)
+    assert OptOut.objects.get(phone=TO).source == "twilio 21610"
+    assert queue(kind="digest").status == OutboundStatus.SUPPRESSED
+
+
+# ---------------------------------------------------------------- never twice, and the sweeper
+
+
+def test_a_requeued_row_that_was_sent_is_not_sent_again(fake_twilio, committed):
+    with committed():
+        message = queue()
+
+    tasks.send_outbound.delay(message.pk)
+    assert deliver(message.pk) is None
+
+    assert len(fake_twilio.messages) == 1 and fake_twilio.attempts == 1
+
+
+def test_the_sweeper_sends_what_a_crash_left_between_commit_and_worker(outbox):
+    message = crashed_before_hand_off()
+    fresh = queue()  # its own hand-off is still on the way: not the sweeper's
+
+    assert tasks.sweep() == {"outbound": 1, "inbound": 0}
+    assert tasks.sweep() == {"outbound": 0, "inbound": 0}
+
+    message.refresh_from_db(), fresh.refresh_from_db()
+    assert (message.status, fresh.status) == (OutboundStatus.SENT, OutboundStatus.QUEUED)
+    assert [t.to for t in outbox] == [TO]
+
+
+def test_the_sweeper_waits_for_the_backoff(outbox):
+    message = crashed_before_hand_off()
+    OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+
+    assert tasks.sweep()["outbound"] == 0 and outbox == []
+
+
+def test_the_sweeper_revives_a_row_whose_worker_died_mid_send(outbox):
+    message = crashed_before_hand_off(age=timedelta(hours=1))
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=OutboundStatus.SENDING, sending_since=timezone.now() - tasks.SENDING_STALE - timedelta(seconds=1)
+    )
+    busy = crashed_before_hand_off(age=timedelta(hours=1))
+    OutboundMessage.objects.filter(pk=busy.pk).update(status=OutboundStatus.SENDING, sending_since=timezone.now())
+
+    tasks.sweep()
+
+    message.refresh_from_db(), busy.refresh_from_db()
+    assert (message.status, busy.status) == (OutboundStatus.SENT, OutboundStatus.SENDING)
+    assert len(outbox) == 1
+
+
+def test_the_sweeper_processes_an_inbound_text_a_crash_left_received(outbox, committed):
+    rep = RepFactory(phone=TO)
+    stale = InboundMessage.objects.create(
+        provider_id="SMstale", sender=TO, body="STATUS", received_at=timezone.now() - timedelta(minutes=5)
+    )
+    InboundMessage.objects.create(provider_id="SMfresh", sender=TO, body="STATUS")  # being handled right now
+
+    with committed():
+        assert tasks.sweep() == {"outbound": 0, "inbound": 1}
+
+    stale.refresh_from_db()
+    assert (stale.status, stale.user) == (InboundStatus.PROCESSED, rep)
+    # The webhook that received it is long gone: the reply goes through the queue.
+    [sent] = outbox
+    assert sent.to == TO and sent.body == stale.reply and sent.body.startswith("Today: 0 sold")
+    assert OutboundMessage.objects.get(in_reply_to=stale).is_reply
