@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev migrate demo lint check messages clean
+.PHONY: run test install install-dev migrate demo lint check messages clean audit
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ check: install-dev
 
 test: check
 	$(PY) -m pytest -n 2 -q
+
+# Known vulnerabilities in the pinned requirements (needs PyPI's JSON API or OSV; .ci/run reports whether it could).
+audit: install-dev
+	$(VENV)/bin/pip-audit --strict --timeout 15 -r requirements.txt
 
 messages: install-dev
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --no-obsolete

@@ -203,6 +203,10 @@ if PRODUCTION:
 
 # LOG_FORMAT=json: one JSON object a line, each with the request id (backend/core/logging.py).
 LOGGING = logging_config(log_format=env.str("LOG_FORMAT", default="plain"), level=env.str("LOG_LEVEL", default="INFO"))
+# No secret reaches a log line: tokens, keys, the Twilio token and sign-in codes are blanked (SECURITY.md).
+LOGGING["filters"]["redact_secrets"] = {"()": "backend.core.logging.RedactSecretsFilter"}
+for _handler in LOGGING["handlers"].values():
+    _handler.setdefault("filters", []).append("redact_secrets")
 # Celery workers log through LOGGING too, so their lines carry the request id in the same format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -108,3 +108,58 @@ def forget_request_id(task_id: str | None = None, **kwargs: Any) -> None:
     token = _task_tokens.pop(task_id, None) if task_id else None
     if token is not None:
         _request_id.reset(token)
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Blanks secrets out of every record before a handler writes it: the Twilio auth token and the
+    SECRET_KEY by value, device tokens and API keys by their prefixes, Bearer/Basic credentials, and
+    6-digit sign-in codes next to the word "code" (a log line is read by more people than a database)."""
+
+    MASK = "[REDACTED]"
+    _PATTERNS = (
+        (re.compile(r"\b(fld_|flk_)[A-Za-z0-9_-]{8,}"), r"\1" + MASK),
+        (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE), r"\1 " + MASK),
+        (re.compile(r"((?:code|otp|验证码|登录码)\D{0,24}?)(?<!\d)\d{6}(?!\d)", re.IGNORECASE), r"\1" + MASK),
+    )
+    # Attributes every LogRecord has; anything else came in through `extra=` and is redacted too.
+    _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: the handler reports it as usual
+            return True
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            redacted = self.redact(record.exc_text)
+            if redacted != record.exc_text:
+                # Formatters would render exc_info afresh, secrets included: only the text is kept.
+                record.exc_text, record.exc_info = redacted, None
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        for name, value in list(vars(record).items()):
+            if name not in self._STANDARD and isinstance(value, str):
+                setattr(record, name, self.redact(value))
+        return True
+
+    @classmethod
+    def redact(cls, text: str) -> str:
+        for secret in _configured_secrets():
+            text = text.replace(secret, cls.MASK)
+        for pattern, replacement in cls._PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+def _configured_secrets() -> list[str]:
+    """Secret values from settings, read at log time (tests and deployments change them)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return []
+    values = (getattr(settings, "TWILIO_AUTH_TOKEN", ""), getattr(settings, "SECRET_KEY", ""))
+    return [value for value in values if value and len(value) >= 6]

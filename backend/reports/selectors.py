@@ -773,9 +773,10 @@ def customer_value(*, user: Any, months: int = 12, today: date | None = None) ->
         r["customer"]: r for r in unpaid.exclude(status=OrderStatus.CANCELLED).order_by().values("customer")
         .annotate(amount=Sum("amount"), n=Count("pk"))
     }
-    named = customers.filter(pk__in={*totals, *overdue}).select_related("owner")
     result = []
-    for customer in named:
+    for customer in customers.select_related("owner").only("name", "owner"):
+        if customer.pk not in totals and customer.pk not in overdue:
+            continue
         t, late = totals.get(customer.pk, Totals()), overdue.get(customer.pk)
         margin = t.revenue - t.cost
         result.append(CustomerValue(

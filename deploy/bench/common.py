@@ -233,6 +233,16 @@ def machine() -> str:
     return f"{socket.gethostname()}: {os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}"
 
 
+def stack() -> str:
+    """How the local stack ran: the figures depend on it."""
+    env = os.environ
+    if "STACK_WEB_URL" not in env:
+        return "not the local stack"
+    pool = f"pool of {env.get('DB_POOL_MAX_SIZE', '10')}" if env.get("DB_POOL", "").lower() == "true" else "no pool"
+    return (f"{env.get('WEB_WORKERS', '?')} uvicorn workers, Celery {env.get('CELERY_POOL', 'prefork')} x "
+            f"{env.get('CELERY_CONCURRENCY', '?')}, PostgreSQL {pool}, Redis")
+
+
 def git_revision() -> str:
     try:
         out = subprocess.run(
@@ -249,6 +259,7 @@ def record(title: str, command: str, body: str) -> None:
     section = (
         f"\n### {title} — {stamp}\n\n"
         f"Machine: {machine()}; revision {git_revision()}.\n"
+        f"Stack: {stack()}.\n"
         f"Command: `{command}`\n\n{body}\n"
     )
     print(section)

@@ -51,7 +51,8 @@ def test_a_stage_of_another_division_is_refused(people, api_as):
 def test_stale_version_gets_412_with_the_current_deal(people, api_as):
     deal = _open_deal(people, api_as)
     zhang = api_as(people["zhang"])
-    assert zhang.patch(f"/opportunities/{deal['id']}", {"amount": "1500000"}, headers={"If-Match": "1"}).status_code == 200
+    changed = zhang.patch(f"/opportunities/{deal['id']}", {"amount": "1500000"}, headers={"If-Match": "1"})
+    assert changed.status_code == 200
     stale = zhang.patch(f"/opportunities/{deal['id']}", {"next_step": "Call"}, headers={"If-Match": "1"})
     assert stale.status_code == 412 and stale.json()["current"]["amount"] == "1500000.00"
 

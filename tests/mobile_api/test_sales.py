@@ -45,7 +45,8 @@ def test_another_reps_customer_phone_records_the_sale_and_opens_a_conflict(peopl
     assert answer.status_code == 201 and body["conflict_opened"] is True and body["customer_id"] is None
     assert body["reward_total"] == "60.00"
     assert "Optics" not in answer.content.decode()
-    assert DuplicateConflict.objects.filter(reported_by=people["zhang"], existing__name="Optics Valley Trading").exists()
+    conflicts = DuplicateConflict.objects.filter(reported_by=people["zhang"], existing__name="Optics Valley Trading")
+    assert conflicts.exists()
 
 
 def test_scope_other_rep_customer_404_lists_scoped_manager_sees_team(people, api_as):
