@@ -11,7 +11,6 @@ import traceback
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -165,8 +164,8 @@ def _finish(message: InboundMessage, outcome: Outcome, *, inline: bool) -> None:
     message.reply = segments.fit(outcome.reply, outbound.REPLY_SEGMENTS) if outcome.reply else ""
     message.reference = outcome.reference
     if outcome.created is not None:
-        message.created_type = ContentType.objects.get_for_model(outcome.created)
-        message.created_id = str(outcome.created.pk)
+        # Through the generic relation, so the reply's `related` is this object, not a query for it.
+        message.created_object = outcome.created
     message.processed_at = timezone.now()
     message.attempts += 1
     message.save()

@@ -8,7 +8,6 @@ from .commands import (
     COMMANDS,
     ERROR_CODES,
     MISSING_ARGUMENTS,
-    VIN_ERROR_CODES,
     Command,
     Help,
     Lang,
@@ -23,7 +22,7 @@ from .commands import (
     Undo,
     Visit,
 )
-from .messages import command_list, error_text, help_text, usage, vin_error_text
+from .messages import command_list, error_text, help_text, usage
 from .parser import (
     CHINESE_KEYWORDS,
     ENGLISH_KEYWORDS,
@@ -32,7 +31,6 @@ from .parser import (
     parse,
     suggest_codes,
 )
-from .vin import check_digit, is_valid_vin, vin_problem
 
 __all__ = [
     "CHINESE_KEYWORDS",
@@ -41,7 +39,6 @@ __all__ = [
     "ERROR_CODES",
     "MAX_LENGTH",
     "MISSING_ARGUMENTS",
-    "VIN_ERROR_CODES",
     "Command",
     "Help",
     "Lang",
@@ -55,15 +52,11 @@ __all__ = [
     "Stop",
     "Undo",
     "Visit",
-    "check_digit",
     "command_list",
     "error_text",
     "help_text",
-    "is_valid_vin",
     "normalise",
     "parse",
     "suggest_codes",
     "usage",
-    "vin_error_text",
-    "vin_problem",
 ]

@@ -93,13 +93,12 @@ ERROR_CODES = {
     "internal": (),  # a parser bug caught by the safety net; never expected
 }
 # Not returned by the parser, but rendered by messages.error_text for the handler's use.
-VIN_ERROR_CODES = {"bad_vin": ("serial",), "bad_vin_check_digit": ("serial",)}
 MISSING_ARGUMENTS = ("product", "order", "customer", "note", "date")
 
 
 @dataclass(frozen=True)
 class ParseError:
-    code: str  # one of ERROR_CODES (or VIN_ERROR_CODES when built by the handler)
+    code: str  # one of ERROR_CODES
     command: str | None  # canonical keyword of the command it looked like, or None
     lang: Lang
     # Details for the reply. Excluded from the hash (a dict is unhashable) but compared.

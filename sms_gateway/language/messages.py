@@ -14,7 +14,6 @@ from django.utils.translation import gettext
 from sms_gateway.segments import capacity, count, fit
 
 from .commands import COMMANDS, ParseError
-from .vin import VIN_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -96,30 +95,6 @@ def help_text() -> str:
 # ---------------------------------------------------------------------------- errors
 
 
-def vin_error_text(serial: str, problem: str | None) -> str:
-    """Why `serial` is not a valid VIN (`problem` from vin.vin_problem)."""
-    shown = _quote(serial, 20)
-    if problem == "bad_vin_check_digit":
-        return _fmt(
-            gettext(
-                "VIN %(serial)s has a wrong check digit (9th character): please check for a typo."
-            ),
-            serial=shown,
-        )
-    if problem == "bad_vin" and len(str(serial)) != VIN_LENGTH:
-        return _fmt(
-            gettext("%(serial)s is not a VIN: it has %(length)s characters, a VIN has 17."),
-            serial=shown,
-            length=len(str(serial)),
-        )
-    if problem == "bad_vin":
-        return _fmt(
-            gettext("%(serial)s is not a VIN: 17 digits and letters, never I, O or Q."),
-            serial=shown,
-        )
-    return _fmt(gettext("%(serial)s is not a valid VIN."), serial=shown)
-
-
 def error_text(error: ParseError) -> str:
     """What was wrong, then the right form: the usage line of the command the text looked
     like, or the command list. Never raises; fits two SMS segments."""
@@ -153,8 +128,6 @@ def _problem(error: ParseError, clip: int) -> str:
     params = error.params if isinstance(error.params, dict) else {}
     shown = {str(key): _quote(value, clip) for key, value in params.items()}
     code = error.code
-    if code in ("bad_vin", "bad_vin_check_digit"):
-        return vin_error_text(str(params.get("serial", "")), code)
     if code == "missing_argument":
         return _missing(str(params.get("argument", "")))
     if code == "bad_eta":

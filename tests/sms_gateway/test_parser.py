@@ -620,12 +620,6 @@ def test_error_text_says_what_and_how(text, fragments):
     assert fits_two_segments(reply)
 
 
-def test_error_text_for_vin_errors_built_by_the_handler():
-    error = ParseError("bad_vin_check_digit", "SOLD", "en", {"serial": "LFV3A28K6L3012345"})
-    reply = error_text(error)
-    assert "LFV3A28K6L3012345" in reply and "9th" in reply and "SOLD <product>" in reply
-
-
 @pytest.mark.parametrize(
     "error",
     [
