@@ -59,10 +59,10 @@ def handover_create(
         note = change_reason("handover", reason)
         items = []
         for customer, target in assignments:
-            from_user = customer.owner
+            previous = customer.owner
             moved = customer_move(customer=customer, to_user=target, note=note)
             items.append(HandoverItem(
-                handover=handover, customer=customer, from_user=from_user, to_user=target, moved=moved,
+                handover=handover, customer=customer, from_user=previous, to_user=target, moved=moved,
             ))
         HandoverItem.objects.bulk_create(items)
         _brief_new_owners(handover, items)
@@ -185,10 +185,8 @@ def _brief_new_owners(handover: Handover, items: list[HandoverItem]) -> None:
                 "%(by)s handed %(count)d customers over to you: %(names)s. Reason: %(reason)s",
                 len(names),
             ) % {"by": handover.by, "count": len(names), "names": shown, "reason": handover.reason[:80]}
+            briefings = [customer_briefing(item.customer) for item in received]  # labels in their language
         notify(
             recipient=owner, kind="handover", text=text,
-            data={
-                "handover_id": str(handover.pk),
-                "customers": [customer_briefing(item.customer) for item in received],
-            },
+            data={"handover_id": str(handover.pk), "customers": briefings},
         )
