@@ -153,10 +153,14 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis gives a dead worker's unacknowledged task to another worker after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     # Re-queues SMS left behind by a crash between commit and the hand-off to a worker.
     "sms-sweep": {"task": "sms_gateway.tasks.sweep", "schedule": 60.0},
+    # The app's door: expired idempotent replies, old rate-limit counters, dead sign-in codes.
+    "api-prune": {"task": "mobile_api.prune", "schedule": crontab(minute=40, hour=3)},
     # Reports (backend/reports/tasks.py): roll-ups, forecast snapshots, alerts, managers' digest.
     "reports-rollups": {"task": "reports.refresh_rollups", "schedule": 600.0},
     "reports-forecast-snapshot": {"task": "reports.snapshot_forecasts", "schedule": crontab(minute=5, hour=0)},

@@ -11,6 +11,7 @@ gets `device.revoked`) and is checked again before each event.
 """
 
 import asyncio
+import json
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -73,6 +74,15 @@ class EventStream(AsyncJsonWebsocketConsumer):
         await asyncio.sleep(AUTH_TIMEOUT_SECONDS)
         if self.device is None:
             await self.close(code=CLOSE_UNAUTHORIZED)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Anything but a JSON text frame counts as an empty message: a client's garbage never
+        crashes the stream (before sign-in it closes the socket like a wrong token)."""
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if self.device is not None:

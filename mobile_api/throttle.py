@@ -24,7 +24,3 @@ def throttle_hit(*, scope: str, key: str, limit: int, window: timedelta) -> bool
         count = AuthThrottle.objects.filter(pk=row.pk).values_list("count", flat=True).get()
     return count <= limit
 
-
-def throttle_prune(*, older_than: timedelta = timedelta(days=2)) -> int:
-    """Drop counters of windows long past (for a periodic task)."""
-    return AuthThrottle.objects.filter(window_start__lt=timezone.now() - older_than).delete()[0]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -111,7 +112,7 @@ def deliver(message_id: int) -> RetryLater | None:
         return None
     provider = get_provider()
     try:
-        sent = provider.send(to=message.to, body=message.body)
+        sent = provider.send(to=message.to, body=message.body, status_callback=_status_callback(provider, message))
     except TransientSendError as error:
         return _retry_later(message, error)
     except PermanentSendError as error:
@@ -124,6 +125,13 @@ def deliver(message_id: int) -> RetryLater | None:
         provider_status=sent.status, sent_at=timezone.now(), error="", error_code="",
     )
     return None
+
+
+def _status_callback(provider: Any, message: OutboundMessage) -> str | None:
+    """The provider's report URL naming this row: a report then finds the text even when the send's
+    answer was lost (a timeout, a worker killed mid-send), and no retry or sweep sends it again."""
+    url = provider.status_callback()
+    return f"{url}?{urlencode({'ref': message.pk})}" if url else None
 
 
 def _set(message: OutboundMessage, **fields: Any) -> None:
@@ -151,10 +159,10 @@ def _retry_later(message: OutboundMessage, error: TransientSendError) -> RetryLa
     return RetryLater(countdown)
 
 
-def status_update(*, sid: str, provider_status: str, error_code: str = "") -> OutboundMessage | None:
+def status_update(*, sid: str, provider_status: str, error_code: str = "", ref: str = "") -> OutboundMessage | None:
     """A delivery report. Reports arrive late, twice, or out of order: only a later stage counts."""
     with transaction.atomic():
-        message = OutboundMessage.objects.select_for_update().filter(provider_sid=sid).first()
+        message = OutboundMessage.objects.select_for_update().filter(provider_sid=sid).first() or _adopt(sid, ref)
         if message is None:
             return None
         if error_code == UNSUBSCRIBED:
@@ -167,4 +175,20 @@ def status_update(*, sid: str, provider_status: str, error_code: str = "") -> Ou
         message.error_code = error_code or message.error_code
         message.status_changed_at = timezone.now()
         message.save(update_fields=["provider_status", "status", "error_code", "status_changed_at"])
+    return message
+
+
+def _adopt(sid: str, ref: str) -> OutboundMessage | None:
+    """The first report of a text the provider took while its send never got the answer: the row
+    (named by `ref`, still waiting for a retry or stuck `sending`) takes the provider's id, so it is
+    not sent again."""
+    if not ref.isdigit():
+        return None
+    waiting = (OutboundStatus.QUEUED, OutboundStatus.SENDING)
+    message = OutboundMessage.objects.select_for_update().filter(
+        pk=int(ref), provider_sid__isnull=True, status__in=waiting
+    ).first()
+    if message is not None:
+        message.provider_sid, message.sent_at = sid, timezone.now()
+        message.save(update_fields=["provider_sid", "sent_at"])
     return message

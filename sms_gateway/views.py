@@ -30,5 +30,5 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     fields = webhooks.parse_status(request)
     if fields is None:
         return HttpResponseBadRequest("MessageSid and MessageStatus are required.")
-    outbound.status_update(sid=fields.sid, provider_status=fields.status, error_code=fields.error_code)
+    outbound.status_update(sid=fields.sid, provider_status=fields.status, error_code=fields.error_code, ref=fields.ref)
     return HttpResponse(status=204)

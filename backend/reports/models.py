@@ -1,8 +1,8 @@
-"""What the read side keeps: forecast snapshots, alerts, and monthly roll-ups of sales.
+"""What the read side keeps: forecast snapshots, alerts, and roll-ups of sales.
 
-The roll-ups hold complete months only, rebuilt by `services.rollup_refresh`; the current month
-(and any month not yet rolled up) is always aggregated live from the sales, so the dashboard
-shows a sale seconds after the text arrives while three years of history stay cheap to read.
+The roll-ups hold complete days and complete months, (re)built by `services.rollup_refresh`;
+today (and any period not rolled up yet) is always aggregated live from the sales, so the
+dashboard shows a sale seconds after the text arrives while three years of history stay cheap.
 """
 
 from django.conf import settings
@@ -83,18 +83,29 @@ class Alert(TimeStamped):
         return data.get("text", "")
 
 
-class RollupMonth(models.Model):
-    """A month whose roll-up rows are built, and when: sales changed after that are rebuilt."""
+class Grain(models.TextChoices):
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
 
-    month = models.DateField(unique=True)
+
+class RollupPeriod(models.Model):
+    """A complete day or month whose roll-up rows are built, and when: sales or rewards changed
+    after that make it rebuild."""
+
+    grain = models.CharField(max_length=5, choices=Grain.choices)
+    start = models.DateField()
     built_at = models.DateTimeField()
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grain", "start"], name="rollup_period_once")]
+
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m}"
+        return f"{self.grain} {self.start}"
 
 
-class MonthTotals(models.Model):
-    month = models.DateField()
+class PeriodTotals(models.Model):
+    grain = models.CharField(max_length=5, choices=Grain.choices)
+    period = models.DateField(help_text="The day, or the first day of the month")
     units = models.PositiveIntegerField()
     revenue = models.DecimalField(max_digits=18, decimal_places=2)
     cost = models.DecimalField(max_digits=18, decimal_places=2)
@@ -104,8 +115,8 @@ class MonthTotals(models.Model):
         abstract = True
 
 
-class RepProductMonth(MonthTotals):
-    """Valid sales of one rep and product in one complete month."""
+class RepProductTotals(PeriodTotals):
+    """Valid sales of one rep and product in one complete day or month."""
 
     rep = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey("sales.Product", on_delete=models.CASCADE, related_name="+")
@@ -113,19 +124,21 @@ class RepProductMonth(MonthTotals):
     scope_owner = "rep"
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["month", "rep", "product"], name="rollup_rep_product_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["grain", "period", "rep", "product"], name="rollup_rep_product_once"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.rep_id} {self.product_id}: {self.units}"
+        return f"{self.grain} {self.period} {self.rep_id} {self.product_id}: {self.units}"
 
 
-class CustomerMonth(MonthTotals):
-    """Valid sales to one customer in one complete month."""
+class CustomerTotals(PeriodTotals):
+    """Valid sales to one customer in one complete day or month."""
 
     customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["month", "customer"], name="rollup_customer_month")]
+        constraints = [models.UniqueConstraint(fields=["grain", "period", "customer"], name="rollup_customer_once")]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.customer_id}: {self.units}"
+        return f"{self.grain} {self.period} {self.customer_id}: {self.units}"

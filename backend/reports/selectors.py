@@ -24,6 +24,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Max,
     Min,
     OuterRef,
     Q,
@@ -33,7 +34,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, Greatest, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,7 +53,15 @@ from backend.crm.models import (
 )
 from backend.org.models import Branch, Division, Region, Role, User
 from backend.org.scoping import scope, visible_users
-from backend.reports.models import Alert, AlertKind, CustomerMonth, ForecastSnapshot, RepProductMonth, RollupMonth
+from backend.reports.models import (
+    Alert,
+    AlertKind,
+    CustomerTotals,
+    ForecastSnapshot,
+    Grain,
+    RepProductTotals,
+    RollupPeriod,
+)
 from backend.sales.models import Order, OrderStatus, Product, RewardStatus, Sale, Shipment
 
 ZERO = Decimal(0)
@@ -87,18 +96,30 @@ def months_between(first: date, last: date) -> list[date]:
     return months
 
 
-def _month_ranges(months: Iterable[date]) -> Q:
-    """Sales in these months, as few date ranges as possible (consecutive months merge)."""
-    condition, start, end = Q(pk__in=[]), None, None
-    for month in sorted(months):
-        if end == month:
-            end = add_months(month, 1)
-            continue
-        if start is not None:
-            condition |= Q(sold_at__gte=midnight(start), sold_at__lt=midnight(end))
-        start, end = month, add_months(month, 1)
-    if start is not None:
-        condition |= Q(sold_at__gte=midnight(start), sold_at__lt=midnight(end))
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive days merged: [(first, last), …]."""
+    runs: list[list[date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(a, b) for a, b in runs]
+
+
+def _in_days(days: Iterable[date], field: str, *, moments: bool) -> Q:
+    """`field` within these days, as few ranges as possible; `moments`: a datetime field, whose
+    days are the company's (local midnight to midnight)."""
+    condition = Q(pk__in=[])
+    for first, last in _runs(days):
+        if moments:
+            condition |= Q(**{f"{field}__gte": midnight(first), f"{field}__lt": midnight(last + timedelta(days=1))})
+        else:
+            condition |= Q(**{f"{field}__gte": first, f"{field}__lte": last})
     return condition
 
 
@@ -133,25 +154,49 @@ def live_totals() -> dict:
 
 
 ROLLUP_TOTALS = {"units": Sum("units"), "revenue": Sum("revenue"), "cost": Sum("cost"), "reward": Sum("reward")}
+BUCKETS = {"month": TruncMonth, "week": TruncWeek}
 
 
 def _totals(
-    *, rollup: QuerySet, live: QuerySet[Sale], first: date, last: date, key: str | None, by_month: bool
-) -> list[dict]:
-    """Totals per `key` (and per month when `by_month`) over the months `first`..`last`: months
-    that are rolled up come from `rollup`, the others are aggregated live from `live`."""
-    built = set(RollupMonth.objects.filter(month__gte=first, month__lte=last).values_list("month", flat=True))
-    pending = [m for m in months_between(first, last) if m not in built]
-    keys = [k for k in ("month" if by_month else None, key) if k]
-    rows: list[dict] = []
-    if built:
-        rows += rollup.filter(month__in=built).order_by().values(*keys).annotate(**ROLLUP_TOTALS)
-    if pending:
-        sales = live.filter(_month_ranges(pending)).order_by()
-        if by_month:
-            sales = sales.annotate(month=TruncMonth("sold_at", output_field=DateField()))
-        rows += sales.values(*keys).annotate(**live_totals())
-    return rows
+    *, rollup: QuerySet, live: QuerySet[Sale], first: date, last: date, key: str | None, by: str | None
+) -> dict[tuple[date | None, Any], "Totals"]:
+    """Totals per (month or week start, `key`) over the days `first`..`last` (today at most).
+
+    Complete months that are rolled up come from their month rows (unless `by` week), other
+    complete days from their day rows, and the rest (today at least) live from `live`.
+    """
+    today = timezone.localdate()
+    last = min(last, today)
+    if last < first:
+        return {}
+    built = set(RollupPeriod.objects.filter(start__gte=month_start(first), start__lte=last)
+                .values_list("grain", "start"))
+    months = [
+        m for m in months_between(first, last)
+        if by != "week" and (Grain.MONTH, m) in built and m >= first and add_months(m, 1) <= last + timedelta(days=1)
+    ]
+    in_months = {d for m in months for d in days_between(m, add_months(m, 1) - timedelta(days=1))}
+    rest = [d for d in days_between(first, last) if d not in in_months]
+    days = [d for d in rest if d < today and (Grain.DAY, d) in built]
+    sources = []
+    if months:
+        sources.append((rollup.filter(grain=Grain.MONTH, period__in=months), "period", ROLLUP_TOTALS))
+    if days:
+        sources.append((rollup.filter(_in_days(days, "period", moments=False), grain=Grain.DAY), "period",
+                        ROLLUP_TOTALS))
+    if len(days) < len(rest):
+        pending = set(rest) - set(days)
+        sources.append((live.filter(_in_days(pending, "sold_at", moments=True)), "sold_at", live_totals()))
+    result: dict[tuple[date | None, Any], Totals] = defaultdict(Totals)
+    for queryset, when, totals in sources:
+        keys = [key] if key else []
+        queryset = queryset.order_by()
+        if by:
+            queryset = queryset.annotate(bucket=BUCKETS[by](when, output_field=DateField()))
+            keys.insert(0, "bucket")
+        for row in queryset.values(*keys).annotate(**totals):
+            result[(row.get("bucket"), row[key] if key else None)] += Totals.of(row)
+    return result
 
 
 @dataclass(frozen=True)
@@ -201,26 +246,25 @@ class MonthRow:
     reward: Decimal
 
 
+def _sales_totals(user: Any, *, first: date, last: date, key: str | None, by: str | None) -> dict:
+    """`_totals` of the sales `user` may see (by the rep who sold)."""
+    return _totals(rollup=scope(RepProductTotals.objects.all(), user), live=scope(valid_sales(), user),
+                   first=first, last=last, key=key, by=by)
+
+
 def sales_by_month(*, user: Any, by: str | None = None, months: int = 12, today: date | None = None) -> list[MonthRow]:
     """Units, revenue, margin and reward spend per month (and per region, branch, product,
     division or rep), the current month included."""
     today = today or timezone.localdate()
-    last = month_start(today)
-    first = add_months(last, 1 - months)
     path = DIMENSIONS[by][0] if by else None
-    rows = _totals(rollup=scope(RepProductMonth.objects.all(), user), live=scope(valid_sales(), user),
-                   first=first, last=last, key=path, by_month=True)
-    labels = _labels(by, {r[path] for r in rows}) if by else {}
-    result = []
-    for row in rows:
-        totals = Totals.of(row)
-        key = row[path] if by else None
-        result.append(MonthRow(
-            month=row["month"], key="" if key is None else str(key), label=labels[key] if by else _("All"),
-            units=totals.units, revenue=totals.revenue, cost=totals.cost, margin=totals.revenue - totals.cost,
-            reward=totals.reward,
-        ))
-    return sorted(result, key=lambda r: (r.month, r.label))
+    found = _sales_totals(user, first=add_months(month_start(today), 1 - months), last=today, key=path, by="month")
+    labels = _labels(by, {key for _month, key in found}) if by else {}
+    rows = [
+        MonthRow(month=month, key="" if key is None else str(key), label=labels[key] if by else _("All"),
+                 units=t.units, revenue=t.revenue, cost=t.cost, margin=t.revenue - t.cost, reward=t.reward)
+        for (month, key), t in found.items()
+    ]
+    return sorted(rows, key=lambda r: (r.month, r.label))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,21 +341,12 @@ def growth(*, user: Any, grain: str = "month", periods: int = 12, today: date | 
     today = today or timezone.localdate()
     if grain == "week":
         current = week_start(today)
-        first = current - timedelta(weeks=periods)
-        rows = (
-            scope(valid_sales(), user).filter(sold_at__gte=midnight(first), sold_at__lt=midnight(today + timedelta(1)))
-            .order_by().annotate(period=TruncWeek("sold_at", output_field=DateField()))
-            .values("period").annotate(**live_totals())
-        )
-        found = {r["period"]: Totals.of(r) for r in rows}
-        starts = [first + timedelta(weeks=n) for n in range(periods + 1)]
+        starts = [current - timedelta(weeks=n) for n in range(periods, -1, -1)]
     else:
         current = month_start(today)
-        first = add_months(current, -periods)
-        rows = _totals(rollup=scope(RepProductMonth.objects.all(), user), live=scope(valid_sales(), user),
-                       first=first, last=current, key=None, by_month=True)
-        found = {r["month"]: Totals.of(r) for r in rows}
-        starts = months_between(first, current)
+        starts = months_between(add_months(current, -periods), current)
+    found = {bucket: t for (bucket, _key), t in
+             _sales_totals(user, first=starts[0], last=today, key=None, by=grain).items()}
     result = []
     for before, period in pairwise(starts):
         now, then = found.get(period, Totals()), found.get(before, Totals())
@@ -335,18 +370,16 @@ def hot_products(*, user: Any, days: int = 28, limit: int = 10, today: date | No
     """Products ranked by growth: units in the last `days` days (today included) against the
     `days` before. A product with no sales before ranks first, by its recent units."""
     today = today or timezone.localdate()
-    split = midnight(today + timedelta(days=1) - timedelta(days=days))
-    start, end = split - timedelta(days=days), midnight(today + timedelta(days=1))
-    rows = (
-        scope(valid_sales(), user).filter(sold_at__gte=start, sold_at__lt=end).order_by()
-        .values("product", "product__code", "product__name")
-        .annotate(recent=Count("pk", filter=Q(sold_at__gte=split)), previous=Count("pk", filter=Q(sold_at__lt=split)))
-        .filter(recent__gt=0)
-    )
+    split = today - timedelta(days=days - 1)
+    recent = _sales_totals(user, first=split, last=today, key="product", by=None)
+    before = _sales_totals(user, first=split - timedelta(days=days), last=split - timedelta(days=1), key="product",
+                           by=None)
+    units = {key: (t.units, before.get((None, key), Totals()).units) for (_b, key), t in recent.items() if t.units}
+    named = Product.objects.in_bulk(list(units))
     products = [
-        HotProduct(product=r["product__code"], name=r["product__name"], recent_units=r["recent"],
-                   previous_units=r["previous"], growth_pct=_pct(r["recent"], r["previous"]))
-        for r in rows
+        HotProduct(product=named[pk].code, name=named[pk].name, recent_units=now, previous_units=then,
+                   growth_pct=_pct(now, then))
+        for pk, (now, then) in units.items()
     ]
     products.sort(key=lambda p: (p.growth_pct is None, p.growth_pct or 0, p.recent_units), reverse=True)
     return products[:limit]
@@ -590,9 +623,9 @@ def win_rates(*, user: Any, months: int = 12, today: date | None = None) -> list
     rate, and the average cycle of won deals (first stage entered to close)."""
     today = today or timezone.localdate()
     first = add_months(month_start(today), 1 - months)
-    started = StageEntry.objects.filter(opportunity=OuterRef("pk")).order_by("entered_at").values("entered_at")[:1]
+    started = _latest(StageEntry.objects.all(), "opportunity", "pk", "entered_at", Min)
     closed = scope(Opportunity.objects.exclude(status=OpportunityStatus.OPEN).filter(closed_at__gte=midnight(first)),
-                   user).annotate(started=Coalesce(Subquery(started), F("created_at")))
+                   user).annotate(started=Coalesce(started, F("created_at")))
     rows = list(closed.order_by().values("owner").annotate(**_outcomes()))
     total = closed.order_by().aggregate(**_outcomes())
     names = User.objects.in_bulk([r["owner"] for r in rows])
@@ -648,12 +681,23 @@ def stalled_deals(*, user: Any, idle_days: int = IDLE_DAYS, factor: float = OVER
     return stalled_among(open_deals(user), idle_days=idle_days, factor=factor, now=now or timezone.now())[:limit]
 
 
+def _latest(queryset: QuerySet, outer: str, ref: str, field: str, how: type = Max) -> Subquery:
+    """The latest (or, with Min, earliest) `field` of the rows whose `outer` is the outer row's
+    `ref`: an aggregate, not ORDER BY … LIMIT 1, which PostgreSQL may answer by walking a whole
+    date index when nothing matches."""
+    rows = queryset.filter(**{outer: OuterRef(ref)}).order_by().values(outer)
+    return Subquery(rows.annotate(found=how(field)).values("found"))
+
+
 def _last_touch() -> Any:
     """The latest activity on the deal, or on its customer without naming a deal, or the moment
-    it entered its stage, whichever is later. Two subqueries, each one index lookup."""
-    live = Activity.objects.filter(voided_at__isnull=True).order_by("-occurred_at").values("occurred_at")
-    on_deal = Subquery(live.filter(opportunity=OuterRef("pk"))[:1])
-    on_customer = Subquery(live.filter(customer=OuterRef("customer"), opportunity__isnull=True)[:1])
+    it entered its stage, whichever is later. Two subqueries, each an index lookup: a deal has
+    few activities (aggregated), a customer many, read newest first along the index on
+    (customer, occurred_at)."""
+    live = Activity.objects.filter(voided_at__isnull=True)
+    on_deal = _latest(live, "opportunity", "pk", "occurred_at")
+    on_customer = Subquery(live.filter(customer=OuterRef("customer"), opportunity__isnull=True)
+                           .order_by("-occurred_at").values("occurred_at")[:1])
     entered = F("stage_entered_at")
     return Greatest(Coalesce(on_deal, entered), Coalesce(on_customer, entered), entered)
 
@@ -714,16 +758,15 @@ def stakeholder_gaps_among(deals: QuerySet[Opportunity], *, min_amount: Decimal,
                       days: int = GAP_DAYS) -> list[StakeholderGap]:
     """Open deals of at least `min_amount` whose customer's decision maker was not contacted in
     `days` days (by the contact's own date or an activity with them), or who has none."""
-    makers = Contact.objects.filter(customer=OuterRef("customer"), buying_role=BuyingRole.DECISION_MAKER)
-    noted = makers.order_by(F("last_contacted_at").desc(nulls_last=True)).values("last_contacted_at")[:1]
-    met = Activity.objects.filter(
-        contact__customer=OuterRef("customer"), contact__buying_role=BuyingRole.DECISION_MAKER, voided_at__isnull=True
-    ).order_by("-occurred_at").values("occurred_at")[:1]
+    makers = Contact.objects.filter(buying_role=BuyingRole.DECISION_MAKER)
+    noted = _latest(makers, "customer", "customer", "last_contacted_at")
+    met = _latest(Activity.objects.filter(contact__buying_role=BuyingRole.DECISION_MAKER, voided_at__isnull=True),
+                  "contact__customer", "customer", "occurred_at")
     never = Value(NEVER, output_field=DateTimeField())
     found = (
         deals.filter(amount__gte=min_amount)
-        .annotate(contacted=Greatest(Coalesce(Subquery(noted), never), Coalesce(Subquery(met), never)),
-                  maker=Subquery(makers.order_by("name").values("name")[:1]))
+        .annotate(contacted=Greatest(Coalesce(noted, never), Coalesce(met, never)),
+                  maker=_latest(makers, "customer", "customer", "name", Min))
         .filter(contacted__lt=now - timedelta(days=days))
         .select_related("customer", "owner").order_by("-amount")
     )
@@ -756,18 +799,20 @@ class CustomerValue:
     overdue_orders: int
 
 
+def _customer_totals(customers: QuerySet[Customer], *, first: date, last: date, by: str | None) -> dict:
+    """`_totals` of the sales to these customers, per customer."""
+    ids = customers.values("pk")
+    return _totals(rollup=CustomerTotals.objects.filter(customer__in=ids), live=valid_sales().filter(customer__in=ids),
+                   first=first, last=last, key="customer", by=by)
+
+
 def customer_value(*, user: Any, months: int = 12, today: date | None = None) -> list[CustomerValue]:
     """Per customer in scope over the last `months`: revenue, cost and margin of valid sales
     (margin from the products' cost), and unpaid orders past their due date. Most profitable first."""
     today = today or timezone.localdate()
-    last = month_start(today)
     customers = scope(Customer.objects.all(), user)
-    rows = _totals(rollup=CustomerMonth.objects.filter(customer__in=customers.values("pk")),
-                   live=valid_sales().filter(customer__in=customers.values("pk")),
-                   first=add_months(last, 1 - months), last=last, key="customer", by_month=False)
-    totals: dict[Any, Totals] = defaultdict(Totals)
-    for row in rows:
-        totals[row["customer"]] += Totals.of(row)
+    found = _customer_totals(customers, first=add_months(month_start(today), 1 - months), last=today, by=None)
+    totals = {key: t for (_bucket, key), t in found.items()}
     unpaid = Order.objects.filter(customer__in=customers.values("pk"), paid_date__isnull=True, due_date__lt=today)
     overdue = {
         r["customer"]: r for r in unpaid.exclude(status=OrderStatus.CANCELLED).order_by().values("customer")
@@ -809,12 +854,10 @@ def falling_accounts_among(customers: QuerySet[Customer], *, today: date, months
     last = add_months(month_start(today), -1)
     first = add_months(last, -max(months, trailing))
     keys = customers.filter(is_key_account=True)
-    rows = _totals(rollup=CustomerMonth.objects.filter(customer__in=keys.values("pk")),
-                   live=valid_sales().filter(customer__in=keys.values("pk")),
-                   first=first, last=last, key="customer", by_month=True)
     units: dict[Any, dict[date, int]] = defaultdict(dict)
-    for row in rows:
-        units[row["customer"]][row["month"]] = row["units"]
+    for (month, customer), t in _customer_totals(keys, first=first, last=month_start(today) - timedelta(days=1),
+                                                 by="month").items():
+        units[customer][month] = t.units
     calendar = months_between(first, last)
     result = []
     for customer in keys.filter(pk__in=list(units)).order_by("name"):
@@ -885,19 +928,17 @@ def open_conflicts(*, user: Any, limit: int = 50) -> list[ConflictRow]:
     ]
 
 
-def first_sale_month() -> date | None:
+def first_sale_day() -> date | None:
     first = Sale.objects.aggregate(first=Min("sold_at"))["first"]
-    return month_start(timezone.localdate(first)) if first else None
+    return timezone.localdate(first) if first else None
 
 
-def months_changed_since(since: datetime, before: date) -> set[date]:
-    """Months (before `before`) holding a sale or reward changed after `since`."""
+def days_changed_since(since: datetime, before: date) -> set[date]:
+    """Days (before `before`) holding a sale or reward changed after `since`."""
     limit = midnight(before)
     sales = Sale.objects.filter(updated_at__gt=since, sold_at__lt=limit)
     rewards = Sale.objects.filter(reward__updated_at__gt=since, sold_at__lt=limit)
     found: set[date] = set()
     for changed in (sales, rewards):
-        found |= set(changed.order_by().annotate(month=TruncMonth("sold_at", output_field=DateField()))
-                     .values_list("month", flat=True).distinct())
+        found |= set(changed.order_by().annotate(day=TruncDate("sold_at")).values_list("day", flat=True).distinct())
     return found
-

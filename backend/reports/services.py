@@ -24,10 +24,11 @@ from backend.reports import selectors
 from backend.reports.models import (
     Alert,
     AlertKind,
-    CustomerMonth,
+    CustomerTotals,
     ForecastSnapshot,
-    RepProductMonth,
-    RollupMonth,
+    Grain,
+    RepProductTotals,
+    RollupPeriod,
 )
 from backend.reports.selectors import add_months, midnight, month_start, valid_sales
 from backend.sales.models import Sale
@@ -38,26 +39,30 @@ from backend.sales.models import Sale
 BUILD_MARGIN = timedelta(minutes=5)
 
 
+def _end(grain: str, start: date) -> date:
+    return add_months(start, 1) if grain == Grain.MONTH else start + timedelta(days=1)
+
+
 @transaction.atomic
-def rollup_month_build(*, month: date) -> int:
-    """(Re)build both roll-ups of one complete month from its valid sales; returns the rows."""
+def rollup_build(*, grain: str, start: date) -> int:
+    """(Re)build both roll-ups of one complete day or month from its valid sales; returns the rows."""
     # Taken first, less a margin for transactions still open: a sale changed around now is
     # rebuilt once more next time rather than missed.
     built_at = timezone.now() - BUILD_MARGIN
-    sales = valid_sales().filter(sold_at__gte=midnight(month), sold_at__lt=midnight(add_months(month, 1)))
-    RepProductMonth.objects.filter(month=month).delete()
-    CustomerMonth.objects.filter(month=month).delete()
+    sales = valid_sales().filter(sold_at__gte=midnight(start), sold_at__lt=midnight(_end(grain, start)))
+    RepProductTotals.objects.filter(grain=grain, period=start).delete()
+    CustomerTotals.objects.filter(grain=grain, period=start).delete()
     by_rep = [
-        RepProductMonth(month=month, rep_id=r["rep"], product_id=r["product"], **_totals(r))
+        RepProductTotals(grain=grain, period=start, rep_id=r["rep"], product_id=r["product"], **_totals(r))
         for r in sales.order_by().values("rep", "product").annotate(**selectors.live_totals())
     ]
     by_customer = [
-        CustomerMonth(month=month, customer_id=r["customer"], **_totals(r))
+        CustomerTotals(grain=grain, period=start, customer_id=r["customer"], **_totals(r))
         for r in sales.filter(customer__isnull=False).order_by().values("customer").annotate(**selectors.live_totals())
     ]
-    RepProductMonth.objects.bulk_create(by_rep, batch_size=2000)
-    CustomerMonth.objects.bulk_create(by_customer, batch_size=2000)
-    RollupMonth.objects.update_or_create(month=month, defaults={"built_at": built_at})
+    RepProductTotals.objects.bulk_create(by_rep, batch_size=2000)
+    CustomerTotals.objects.bulk_create(by_customer, batch_size=2000)
+    RollupPeriod.objects.update_or_create(grain=grain, start=start, defaults={"built_at": built_at})
     return len(by_rep) + len(by_customer)
 
 
@@ -66,30 +71,37 @@ def _totals(row: dict) -> dict:
     return {"units": totals.units, "revenue": totals.revenue, "cost": totals.cost, "reward": totals.reward}
 
 
-def rollup_refresh(*, today: date | None = None, progress: Callable[[date], None] | None = None) -> list[date]:
-    """Build every complete month not rolled up yet, and rebuild those whose sales or rewards
-    changed since they were built. The current month is never rolled up (it is read live)."""
-    current = month_start(today or timezone.localdate())
-    first = selectors.first_sale_month()
-    if first is None or first >= current:
+def rollup_refresh(
+    *, today: date | None = None, progress: Callable[[str, date], None] | None = None
+) -> list[tuple[str, date]]:
+    """Build every complete day and month not rolled up yet, and rebuild those whose sales or
+    rewards changed since they were built. Today is never rolled up (it is read live)."""
+    today = today or timezone.localdate()
+    first = selectors.first_sale_day()
+    if first is None or first >= today:
         return []
-    built = dict(RollupMonth.objects.values_list("month", "built_at"))
-    todo = {m for m in selectors.months_between(first, add_months(current, -1)) if m not in built}
+    built = {(grain, start): at for grain, start, at in RollupPeriod.objects.values_list("grain", "start", "built_at")}
+    todo = {(Grain.DAY, d) for d in selectors.days_between(first, today - timedelta(days=1))}
+    todo |= {(Grain.MONTH, m) for m in selectors.months_between(first, add_months(month_start(today), -1))}
+    todo -= set(built)
     if built:
-        for month in selectors.months_changed_since(min(built.values()), current):
-            if month in built and _changed_after(month, built[month]):
-                todo.add(month)
-    for month in sorted(todo):
-        rollup_month_build(month=month)
+        # Every change before the last build was seen by an earlier refresh.
+        for day in selectors.days_changed_since(max(built.values()), today):
+            for period in ((Grain.DAY, day), (Grain.MONTH, month_start(day))):
+                if period in built and _changed_after(*period, built[period]):
+                    todo.add(period)
+    order = sorted(todo, key=lambda p: (p[0] == Grain.MONTH, p[1]))
+    for grain, start in order:
+        rollup_build(grain=grain, start=start)
         if progress:
-            progress(month)
-    return sorted(todo)
+            progress(grain, start)
+    return order
 
 
-def _changed_after(month: date, built_at: datetime) -> bool:
-    in_month = Q(sold_at__gte=midnight(month), sold_at__lt=midnight(add_months(month, 1)))
+def _changed_after(grain: str, start: date, built_at: datetime) -> bool:
+    in_period = Q(sold_at__gte=midnight(start), sold_at__lt=midnight(_end(grain, start)))
     changed = Q(updated_at__gt=built_at) | Q(reward__updated_at__gt=built_at)
-    return Sale.objects.filter(in_month & changed).exists()
+    return Sale.objects.filter(in_period & changed).exists()
 
 
 # ---------------------------------------------------------------------------------------------

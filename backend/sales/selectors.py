@@ -90,19 +90,21 @@ def tally(*, user: Any, today: date | None = None) -> Tally:
     month_start = _day_start(today.replace(day=1))
     day_start, day_end = _day_start(today), _day_start(today + timedelta(days=1))
     sales = scope(Sale.objects.filter(voided_at__isnull=True, sold_at__gte=month_start, sold_at__lt=day_end), user)
-    counts = sales.aggregate(month=Count("pk"), today=Count("pk", filter=Q(sold_at__gte=day_start)))
-    live = ~Q(status=RewardStatus.CANCELLED)
-    rewards = scope(Reward.objects.filter(live, sale__in=sales.values("pk")), user).aggregate(
-        month=Sum("amount"), today=Sum("amount", filter=Q(sale__sold_at__gte=day_start))
+    # One pass gives counts and reward sums: a reward belongs to one sale and to that sale's rep.
+    live = Q(reward__status__in=[s for s in RewardStatus.values if s != RewardStatus.CANCELLED])
+    today_only = Q(sold_at__gte=day_start)
+    figures = sales.aggregate(
+        month=Count("pk"), today=Count("pk", filter=today_only),
+        rewards_month=Sum("reward__amount", filter=live), rewards_today=Sum("reward__amount", filter=live & today_only),
     )
     waiting = scope(
         Shipment.objects.filter(customer_told_at__isnull=True, received_at__isnull=True), user
     ).select_related("order")
     return Tally(
-        sales_today=counts["today"],
-        rewards_today=rewards["today"] or Decimal(0),
-        sales_month=counts["month"],
-        rewards_month=rewards["month"] or Decimal(0),
+        sales_today=figures["today"],
+        rewards_today=figures["rewards_today"] or Decimal(0),
+        sales_month=figures["month"],
+        rewards_month=figures["rewards_month"] or Decimal(0),
         awaiting_ok=sorted({s.order.number for s in waiting[:20]}),
     )
 

@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "deploy" / "bench" / "RESULTS.md"
 STACK_DIR = Path(os.environ.get("STACK_DIR", "/tmp/fieldline-stack"))
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# Other work on the machine skews every figure: each run says how busy the machine was.
+LOAD_AT_START = os.getloadavg()[0]
 
 
 # --------------------------------------------------------------------------- the stack
@@ -49,6 +51,8 @@ def django_setup() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    # The benchmark's own process logs only trouble: its tables are the output.
+    os.environ["LOG_LEVEL"] = os.environ.get("BENCH_LOG_LEVEL", "WARNING")
     import django
 
     django.setup()
@@ -260,6 +264,7 @@ def record(title: str, command: str, body: str) -> None:
         f"\n### {title} — {stamp}\n\n"
         f"Machine: {machine()}; revision {git_revision()}.\n"
         f"Stack: {stack()}.\n"
+        f"Load average (1 min): {LOAD_AT_START:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.\n"
         f"Command: `{command}`\n\n{body}\n"
     )
     print(section)

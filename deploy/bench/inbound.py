@@ -28,13 +28,16 @@ import common
 GOAL_LEVEL, GOAL_RATIO, GOAL_P99 = 32, 0.5, 0.250
 
 
-def messages(run: str, level: int, kind: str) -> Iterator[dict[str, str]]:
+MIX = ("SOLD", "SOLD", "SHIP", "SOLD", "STATUS")
+
+
+def messages(run: str, level: int, kind: str, mix: tuple[str, ...] = MIX) -> Iterator[dict[str, str]]:
     """Twilio's form fields for an endless mix of SOLD, SHIP and STATUS."""
     import seed
 
-    mix = itertools.cycle(["SOLD", "SOLD", "SHIP", "SOLD", "STATUS"])
+    commands = itertools.cycle(mix)
     for n in itertools.count():
-        command = next(mix)
+        command = next(commands)
         if command == "SOLD":
             sender, body = seed.rep_phone(n % seed.REPS), f"SOLD CS75 {seed.fresh_vin(run)}"
         elif command == "SHIP":
@@ -76,6 +79,19 @@ def _public_url(url: str) -> str:
 
     base = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
     return base + urlsplit(url).path if base else url
+
+
+def queries_per_message(run: str, url: str, count: int = 20) -> list[list[str]]:
+    """Database queries of each command, from the stack's own counter, one message at a time."""
+    metrics = common.web_url("/metrics")
+    rows = []
+    for n, command in enumerate(("SOLD", "SHIP", "STATUS")):
+        before = common.metric_total(metrics, "django_db_execute_total")
+        outcome = common.run_load(signed(url, messages(run, 900 + n, "q", (command,))), concurrency=1,
+                                  max_requests=count, max_seconds=60, label=f"queries {command}")
+        spent = common.metric_total(metrics, "django_db_execute_total") - before
+        rows.append([command, f"{spent / outcome.count:.1f}", common.ms(common.percentile(outcome.latencies, 50))])
+    return rows
 
 
 def database_failures(run: str, level: int) -> dict[str, int]:
@@ -141,7 +157,7 @@ def main() -> None:
     body = common.table(
         ["concurrency", "endpoint", "requests", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "pipeline/floor"],
         rows,
-    )
+    ) + "\n\n" + common.table(["command", "queries/message", "p50 ms alone"], queries_per_message(run, pipeline_url))
     notes = [f"Mix: 3 SOLD (fresh VIN) : 1 SHIP : 1 STATUS; {args.seconds:g} s or {args.max_requests} requests "
              "per level and endpoint; closed loop (each client waits for its answer)."]
     if args.note:

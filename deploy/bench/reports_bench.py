@@ -175,7 +175,7 @@ def _organisation(reps: int) -> None:
         for n, b in enumerate(branches))
     User.objects.bulk_create(
         User(username=f"bench-rep-{n:03d}", first_name=f"Rep{n}", role=Role.REP, branch=branches[n % BRANCHES],
-             manager=managers[n % BRANCHES], password="!")
+             manager=managers[n % BRANCHES], division=divisions[n % DIVISIONS], password="!")
         for n in range(reps))
     products = Product.objects.bulk_create(
         Product(code=f"BP{d}{p}", name=f"Product {d}{p}", division=divisions[d], price=Decimal(1000 + 1500 * p),
@@ -201,8 +201,11 @@ def _customers() -> None:
             customers.append(Customer(name=name, name_key=name_key(name), owner=rep, region=rep.branch.region,
                                       is_key_account=k < 2))
     Customer.objects.bulk_create(customers, batch_size=5000)
-    _sql("CREATE TABLE bench_customer AS SELECT row_number() OVER (ORDER BY c.name) - 1 AS k, c.id, c.owner_id "
-         "FROM crm_customer c WHERE c.name LIKE 'Bench customer %%'")
+    # A rep sells the products of their division (k of the division's first product), some more than others.
+    _sql("CREATE TABLE bench_customer AS SELECT row_number() OVER (ORDER BY c.name) - 1 AS k, c.id, c.owner_id, "
+         "(substring(u.username from 11)::int %% %s) * %s AS first_product "
+         "FROM crm_customer c JOIN org_user u ON u.id = c.owner_id WHERE c.name LIKE 'Bench customer %%'",
+         [DIVISIONS, PRODUCTS_PER_DIVISION])
     _sql("CREATE UNIQUE INDEX ON bench_customer (k)")
     _sql("CREATE TABLE bench_product AS SELECT row_number() OVER (ORDER BY p.code) - 1 AS k, p.id, p.price, "
          "r.id AS rule_id, r.amount_per_unit FROM sales_product p JOIN sales_rewardrule r ON r.product_id = p.id "
@@ -225,11 +228,10 @@ def _sales(start: int, size: int, years: int) -> None:
     from backend.sales.models import Reward, Sale
 
     customers = _sql("SELECT 1 FROM bench_customer")
-    products = _sql("SELECT 1 FROM bench_product")
     source = (
-        "FROM (SELECT g, floor(random() * %s)::int AS ck, floor(random() * %s)::int AS pk, "
+        "FROM (SELECT g, floor(random() * %s)::int AS ck, floor(%s * random() ^ 2)::int AS pk, "
         f"{_growth(years)} AS at, random() < 0.01 AS voided FROM generate_series(%s, %s) g) t "
-        "JOIN bench_customer c ON c.k = t.ck JOIN bench_product p ON p.k = t.pk"
+        "JOIN bench_customer c ON c.k = t.ck JOIN bench_product p ON p.k = c.first_product + t.pk"
     )
     sales, sale_defaults = _insert_sql(Sale, {
         "id": "gen_random_uuid()", "created_at": "t.at", "updated_at": "t.at", "reference": "'S' || (t.g + 100000)",
@@ -243,7 +245,7 @@ def _sales(start: int, size: int, years: int) -> None:
     }, "FROM new s JOIN bench_product p ON p.id = s.product_id")
     # One statement: each sale and its reward.
     _sql(f"WITH new AS ({sales} RETURNING id, rep_id, product_id, sold_at, voided_at) {rewards}",
-         [*sale_defaults, customers, products, start, start + size - 1, *reward_defaults])
+         [*sale_defaults, customers, PRODUCTS_PER_DIVISION, start, start + size - 1, *reward_defaults])
 
 
 def _deals(count: int, years: int) -> None:
@@ -373,13 +375,13 @@ def _maintain() -> None:
 def _rollups() -> tuple[int, float]:
     from tqdm import tqdm
 
-    from backend.reports.models import RollupMonth
+    from backend.reports.models import RollupPeriod
     from backend.reports.services import rollup_refresh
 
     begun = time.perf_counter()
-    with tqdm(desc="monthly roll-ups", unit="month", file=sys.stderr) as bar:
-        rollup_refresh(progress=lambda month: bar.update(1))
-    return RollupMonth.objects.count(), time.perf_counter() - begun
+    with tqdm(desc="roll-ups", unit="period", file=sys.stderr) as bar:
+        rollup_refresh(progress=lambda grain, start: bar.update(1))
+    return RollupPeriod.objects.count(), time.perf_counter() - begun
 
 
 # --------------------------------------------------------------------------- timing
@@ -396,7 +398,7 @@ def _viewers() -> list[tuple[str, object]]:
     return [("executive (all)", boss), (f"manager ({manager.branch.code})", manager)]
 
 
-def _time_queries(runs: int) -> list[tuple[str, str, int, float, float]]:
+def _time_queries(runs: int) -> list[tuple[str, str, int, float, float, float]]:
     from django.db import reset_queries
     from django.utils import timezone
 
@@ -416,25 +418,28 @@ def _time_queries(runs: int) -> list[tuple[str, str, int, float, float]]:
                 samples.append((time.perf_counter() - begun) * 1000)
                 reset_queries()
             label = name if months == 12 else f"{name} ({months} months)"
-            timings.append((viewer_label, label, len(rows), statistics.median(samples), max(samples)))
+            timings.append((viewer_label, label, len(rows), statistics.median(samples), min(samples), max(samples)))
             print(f"{viewer_label:<20} {label:<34} {statistics.median(samples):8.1f} ms", file=sys.stderr)
     return timings
 
 
 def _report(counts: dict[str, int], built: tuple[int, float], timings: list, connection: object) -> str:
+    load = " / ".join(f"{n:.1f}" for n in os.getloadavg())
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
         cursor.execute("SELECT current_setting('shared_buffers'), current_setting('work_mem'), current_setting('jit')")
         shared_buffers, work_mem, jit = cursor.fetchone()
     data = ", ".join(f"{v:,} {k}" for k, v in counts.items())
-    rows = [[viewer, name, n, f"{median:.1f}", f"{worst:.1f}"] for viewer, name, n, median, worst in timings]
+    rows = [[viewer, name, n, f"{median:.1f}", f"{best:.1f}", f"{worst:.1f}"]
+            for viewer, name, n, median, best, worst in timings]
     slowest = max(timings, key=lambda t: t[3])
     return (
         f"PostgreSQL {version} (shared_buffers {shared_buffers}, work_mem {work_mem}, jit {jit}).\n"
-        f"Data: {data}.\nMonthly roll-ups: {built[0]} complete months built in {built[1]:.1f} s; "
-        "the current month is read live.\n\n"
-        + common.table(["viewer", "figure", "rows", "median ms", "max ms"], rows)
+        f"Data: {data}.\nRoll-ups: {built[0]} complete days and months built in {built[1]:.1f} s; "
+        "today is read live.\n\n"
+        + f"Load average while timing (the machine is shared): {load}.\n\n"
+        + common.table(["viewer", "figure", "rows", "median ms", "min ms", "max ms"], rows)
         + f"\n\nSlowest median: {slowest[1]} as {slowest[0]}, {slowest[3]:.1f} ms "
         f"(limit {SLOWEST_ALLOWED_MS} ms).\n"
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import common
+import common  # noqa: E402  (a sibling script)
 
 SCRIPTS = {"inbound": "inbound.py", "outbound": "outbound.py", "api": "api.py", "reports": "reports_bench.py"}
 REPORTS_DATABASE = "fieldline_reports"

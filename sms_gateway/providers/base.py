@@ -36,3 +36,7 @@ class Provider(ABC):
     @abstractmethod
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> Sent:
         """Hand one text to the provider."""
+
+    def status_callback(self) -> str | None:
+        """Where the provider posts delivery reports; None when it posts none."""
+        return None

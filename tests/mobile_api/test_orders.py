@@ -56,3 +56,11 @@ def test_list_runs_fixed_queries_whatever_the_page_size(people, api_as, django_a
     with django_assert_max_num_queries(8):
         small = wang.get("/orders", {"limit": 2}).json()["items"]
     assert len(big) > len(small) == 2 and all(o["shipments"] for o in big if o["status"] == "received")
+
+
+def test_a_manager_ships_for_the_team_only(people, api_as):
+    wang, zhao = api_as(people["wang"]), api_as(people["zhao"])
+    assert zhao.post("/shipments", {"order_number": "PO-1002"}).status_code == 404
+    shipped = wang.post("/shipments", {"order_number": "PO-1002", "carrier": "JD"})
+    assert shipped.status_code == 201 and shipped.json()["channel"] == "app"
+    assert Order.objects.get(number="PO-1002").status == "shipped"

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from backend.reports import selectors as s
+from backend.reports.figures import FIGURES, Params
 from backend.reports.services import rollup_refresh
 from tests import factories as f
 from tests.reports.conftest import NOW, TODAY, at, sell
@@ -45,18 +46,22 @@ def test_sales_by_product_and_reward_spend_by_division(world):
     assert total_reward == D("60") + D("80") + D("30") + D("40")  # the voided sale's reward is not spent
 
 
-def test_rolled_up_months_give_the_same_figures_and_stay_fresh(world, clock):
-    before = s.sales_by_month(user=world.boss, by="region", months=3)
+def test_rolled_up_days_and_months_give_the_same_figures_and_stay_fresh(world, clock):
+    params = Params(day=TODAY, months=3)
+    before = {name: figure.rows(world.boss, params) for name, figure in FIGURES.items()}
     clock.shift(timedelta(minutes=10))
-    assert rollup_refresh() == [date(2025, 4, 1), date(2025, 5, 1)]
-    assert s.sales_by_month(user=world.boss, by="region", months=3) == before
+    built = rollup_refresh()
+    assert [start for grain, start in built if grain == "month"] == [date(2025, 4, 1), date(2025, 5, 1)]
+    days = s.days_between(date(2025, 4, 10), TODAY - timedelta(days=1))
+    assert [start for grain, start in built if grain == "day"] == days
+    assert {name: figure.rows(world.boss, params) for name, figure in FIGURES.items()} == before
     assert rollup_refresh() == []  # nothing changed
 
     clock.shift(timedelta(minutes=10))
     may_sale = world.b.sales.filter(sold_at__month=5).first()
     may_sale.voided_at = NOW
     may_sale.save()
-    assert rollup_refresh() == [date(2025, 5, 1)]
+    assert rollup_refresh() == [("day", date(2025, 5, 20)), ("month", date(2025, 5, 1))]
     may = [r for r in s.sales_by_month(user=world.boss, by="region", months=3) if r.month == date(2025, 5, 1)]
     assert _table(may, "units", "revenue") == [(5, D("3500"))]
 

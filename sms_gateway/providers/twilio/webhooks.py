@@ -23,6 +23,7 @@ class Status:
     sid: str
     status: str
     error_code: str
+    ref: str  # our row's id, which the send put in the callback URL (outbound.deliver)
 
 
 def signed_url(request: HttpRequest) -> str:
@@ -53,7 +54,7 @@ def parse_status(request: HttpRequest) -> Status | None:
     status = request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or ""
     if not sid or not status:
         return None
-    return Status(sid=sid, status=status, error_code=request.POST.get("ErrorCode", ""))
+    return Status(sid=sid, status=status, error_code=request.POST.get("ErrorCode", ""), ref=request.GET.get("ref", ""))
 
 
 def twiml(reply: str | None) -> str:
