@@ -4,8 +4,13 @@ Adding a router is one line at the bottom: `api.add_router("/prefix", router)`. 
 gets the request scope (actor context, idempotent POSTs) through the two decorators below.
 """
 
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -28,6 +33,8 @@ from mobile_api.routers import (
     sync,
     tips,
 )
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Fieldline API",
@@ -71,6 +78,28 @@ def integrity_error(request: HttpRequest, error: IntegrityError) -> HttpResponse
     """A client-made id that is taken, or a race the database settled: a conflict, not a crash."""
     body = {"detail": _("This conflicts with an existing record (is its id already used?)."), "code": "conflict"}
     return api.create_response(request, body, status=409)
+
+
+def database_unavailable(run: Callable) -> Callable:
+    """View hook, the outermost: the database unreachable (restarting, failing over) anywhere in the
+    call, the keyed POST's transaction included, is a JSON 503 the client retries. Every write is one
+    transaction, so nothing was half-written."""
+
+    @wraps(run)
+    def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        try:
+            return run(request, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            logger.warning("API %s %s: database unavailable: %s", request.method, request.path, error)
+            body = {"detail": _("The service is briefly unavailable; please try again."), "code": "unavailable"}
+            response = api.create_response(request, body, status=503)
+            response["Retry-After"] = "5"
+            return response
+
+    return wrapper
+
+
+api.add_decorator(database_unavailable, mode="view")  # added after request_scope: wraps it
 
 
 @api.exception_handler(AuthenticationError)

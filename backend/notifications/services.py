@@ -54,7 +54,7 @@ def notify(*, recipient: Any, kind: str, text: str, data: dict | None = None, sm
     the recipient has no live app connection.
     """
     notification = Notification.objects.create(recipient=recipient, kind=kind, text=text, data=data or {})
-    transaction.on_commit(lambda: push(notification))
+    transaction.on_commit(lambda: push(notification), robust=True)  # a push is a hint: never fails the change
     if _should_text(recipient, sms):
         _text(recipient, notification)
     return notification

@@ -52,7 +52,8 @@ def device_revoke(*, device: Device, by: Any) -> Device:
     if device.revoked_at is None:
         device.revoked_at, device.revoked_by = timezone.now(), by
         device.save(update_fields=["revoked_at", "revoked_by"])
-        transaction.on_commit(lambda: close_device_sockets(device.pk))
+        # Robust: the revocation stands even if the close is lost; sockets re-check before each event.
+        transaction.on_commit(lambda: close_device_sockets(device.pk), robust=True)
     return device
 
 

@@ -68,13 +68,14 @@ def accuracy(request: HttpRequest, months: int = Query(6, ge=1, le=36)) -> objec
 
 
 @router.get("/pipeline/conversion", response={200: list[s.ConversionRow], **ERRORS}, summary="Stage conversion")
-def conversion(request: HttpRequest) -> object:
-    return s.stage_conversion(user=request.auth)
+def conversion(request: HttpRequest, months: int = Months) -> object:
+    """Of the deals that entered each stage in the last `months`, the share that went on."""
+    return s.stage_conversion(user=request.auth, months=months)
 
 
 @router.get("/pipeline/time-in-stage", response={200: list[s.StageTimeRow], **ERRORS}, summary="Time in stage")
-def time_in_stage(request: HttpRequest) -> object:
-    return s.time_in_stage(user=request.auth)
+def time_in_stage(request: HttpRequest, months: int = Months) -> object:
+    return s.time_in_stage(user=request.auth, months=months)
 
 
 @router.get("/pipeline/win-rates", response={200: list[s.WinRow], **ERRORS}, summary="Win rate and cycle length")

@@ -58,3 +58,14 @@ def sms_outbox(settings):
     outbox.clear()
     yield outbox
     outbox.clear()
+
+
+@pytest.fixture
+async def close_worker_connections():
+    """Consumers reach the database from a worker thread; close its connection after the test so
+    PostgreSQL can drop the test database at the end."""
+    yield
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()

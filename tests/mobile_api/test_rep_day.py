@@ -15,7 +15,7 @@ from backend.sales.models import Order
 from sms_gateway.models import OutboundMessage
 from tests.mobile_api.conftest import ApiClient
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_worker_connections")]
 
 
 def _code_texted_to(phone: str) -> str:

@@ -12,7 +12,7 @@ from backend.org.models import Device
 from backend.org.services import device_revoke, device_token_issue
 from mobile_api import consumers
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_worker_connections")]
 PATH = "/ws/v1/stream"
 
 
