@@ -212,7 +212,12 @@ def _take_blanks(survivor: Customer, merged: Customer) -> None:
 
 
 def _conflict_for_decision(conflict: DuplicateConflict) -> DuplicateConflict:
-    locked = DuplicateConflict.objects.select_for_update().select_related("existing", "candidate").get(pk=conflict.pk)
+    # Lock the conflict row only: candidate is a nullable (outer) join, which FOR UPDATE refuses.
+    locked = (
+        DuplicateConflict.objects.select_for_update(of=("self",))
+        .select_related("existing", "candidate")
+        .get(pk=conflict.pk)
+    )
     if locked.status != ConflictStatus.OPEN:
         raise Conflict(_("This conflict was already resolved."), code="conflict_resolved")
     return locked

@@ -73,8 +73,9 @@ FIGURES: dict[str, Figure] = {
     "pipeline-funnel": Figure(_("Pipeline funnel"), s.FunnelRow, lambda u, p: s.pipeline_funnel(user=u)),
     "forecast-accuracy": Figure(_("Forecast vs actual"), s.AccuracyRow,
                                 lambda u, p: s.forecast_accuracy(user=u, months=p.months)),
-    "stage-conversion": Figure(_("Stage conversion"), s.ConversionRow, lambda u, p: s.stage_conversion(user=u)),
-    "time-in-stage": Figure(_("Time in stage"), s.StageTimeRow, lambda u, p: s.time_in_stage(user=u)),
+    "stage-conversion": Figure(_("Stage conversion"), s.ConversionRow,
+                               lambda u, p: s.stage_conversion(user=u, months=p.months)),
+    "time-in-stage": Figure(_("Time in stage"), s.StageTimeRow, lambda u, p: s.time_in_stage(user=u, months=p.months)),
     "win-rates": Figure(_("Win rate and cycle"), s.WinRow, lambda u, p: s.win_rates(user=u, months=p.months)),
     "stalled-deals": Figure(_("Stalled deals"), s.StalledDeal, lambda u, p: s.stalled_deals(user=u)),
     "stakeholder-gaps": Figure(_("Stakeholder gaps"), s.StakeholderGap, lambda u, p: s.stakeholder_gaps(

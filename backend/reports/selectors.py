@@ -187,16 +187,20 @@ def _totals(
     if len(days) < len(rest):
         pending = set(rest) - set(days)
         sources.append((live.filter(_in_days(pending, "sold_at", moments=True)), "sold_at", live_totals()))
-    result: dict[tuple[date | None, Any], Totals] = defaultdict(Totals)
+    sums: dict[tuple[date | None, Any], list] = defaultdict(lambda: [0, ZERO, ZERO, ZERO])
     for queryset, when, totals in sources:
         keys = [key] if key else []
         queryset = queryset.order_by()
         if by:
             queryset = queryset.annotate(bucket=BUCKETS[by](when, output_field=DateField()))
             keys.insert(0, "bucket")
-        for row in queryset.values(*keys).annotate(**totals):
-            result[(row.get("bucket"), row[key] if key else None)] += Totals.of(row)
-    return result
+        for row in queryset.values(*keys).annotate(**totals).values_list(*keys, *totals):
+            group = (row[0] if by else None, row[len(keys) - 1] if key else None)
+            found = sums[group]
+            for n, value in enumerate(row[len(keys):]):
+                found[n] += value or 0
+    return {group: Totals(units, _money(revenue), _money(cost), _money(reward))
+            for group, (units, revenue, cost, reward) in sums.items()}
 
 
 @dataclass(frozen=True)
@@ -530,7 +534,8 @@ def forecast_accuracy(*, user: Any, months: int = 6, today: date | None = None) 
     today = today or timezone.localdate()
     first = add_months(month_start(today), 1 - months)
     snapshots = scope(ForecastSnapshot.objects.filter(period__gte=first), user)
-    forecast = {(s.owner_id, s.period): s.weighted for s in snapshots}
+    forecast = {(owner, period): weighted for owner, period, weighted in
+                snapshots.values_list("owner", "period", "weighted")}
     won = (
         scope(Opportunity.objects.filter(status=OpportunityStatus.WON, closed_at__gte=midnight(first)), user)
         .order_by().annotate(period=TruncMonth("closed_at", output_field=DateField()))
@@ -538,11 +543,11 @@ def forecast_accuracy(*, user: Any, months: int = 6, today: date | None = None) 
     )
     actual = {(r["owner"], r["period"]): _money(r["actual"]) for r in won}
     owners = User.objects.select_related("manager").in_bulk({owner for owner, _period in {*forecast, *actual}})
+    no_manager, everyone = _("(no manager)"), ("all", _("All"))
+    names = {pk: (("rep", str(o)), ("team", str(o.manager) if o.manager else no_manager)) for pk, o in owners.items()}
     groups: dict[tuple[str, str, date], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for owner_id, period in {*forecast, *actual}:
-        owner = owners[owner_id]
-        team = str(owner.manager) if owner.manager else _("(no manager)")
-        for group in (("rep", str(owner)), ("team", team), ("all", _("All"))):
+        for group in (*names[owner_id], everyone):
             sums = groups[(*group, period)]
             sums[0] += forecast.get((owner_id, period), ZERO)
             sums[1] += actual.get((owner_id, period), ZERO)
@@ -561,12 +566,19 @@ class ConversionRow:
     conversion_pct: float | None
 
 
-def stage_conversion(*, user: Any) -> list[ConversionRow]:
-    """Of the deals that entered a stage, how many went on: their stage now is a later one, or
-    they were won. (Joins, not a subquery per entry: it stays fast over years of deals.)"""
+def _entries(user: Any, months: int, today: date | None) -> QuerySet[StageEntry]:
+    """Stage entries of the deals in scope, from the last `months` months."""
+    first = add_months(month_start(today or timezone.localdate()), 1 - months)
+    deals = scope(Opportunity.objects.all(), user).values("pk")
+    return StageEntry.objects.filter(opportunity__in=deals, entered_at__gte=midnight(first)).order_by()
+
+
+def stage_conversion(*, user: Any, months: int = 12, today: date | None = None) -> list[ConversionRow]:
+    """Of the deals that entered a stage in the last `months`, how many went on: their stage now
+    is a later one, or they were won. (Joins, not a subquery per entry: fast over years of deals.)"""
     went_on = Q(opportunity__stage__order__gt=F("stage__order")) | Q(opportunity__status=OpportunityStatus.WON)
     rows = (
-        StageEntry.objects.filter(opportunity__in=scope(Opportunity.objects.all(), user).values("pk")).order_by()
+        _entries(user, months, today)
         .values("stage__division__code", "stage__name", "stage__order")
         .annotate(
             entered=Count("opportunity", distinct=True),
@@ -591,11 +603,10 @@ class StageTimeRow:
     avg_days: float | None
 
 
-def time_in_stage(*, user: Any) -> list[StageTimeRow]:
-    """Average days a deal spent in each stage, over the stays that ended."""
+def time_in_stage(*, user: Any, months: int = 12, today: date | None = None) -> list[StageTimeRow]:
+    """Average days a deal spent in each stage, over the stays begun in the last `months` that ended."""
     rows = (
-        StageEntry.objects.filter(opportunity__in=scope(Opportunity.objects.all(), user).values("pk"),
-                                  left_at__isnull=False).order_by()
+        _entries(user, months, today).filter(left_at__isnull=False)
         .values("stage__division__code", "stage__name", "stage__order", "stage__usual_days")
         .annotate(stays=Count("pk"), avg=_avg_duration("left_at", "entered_at"))
     )
@@ -703,31 +714,39 @@ def _last_touch() -> Any:
 
 
 def stalled_among(deals: QuerySet[Opportunity], *, idle_days: int, factor: float, now: datetime) -> list[StalledDeal]:
-    stages = list(Stage.objects.order_by("division", "order"))
+    stages = {stage.pk: stage for stage in Stage.objects.order_by("division", "order")}
     over_stage = Q(pk__in=[])
-    for stage in stages:
+    for stage in stages.values():
         over_stage |= Q(stage=stage, stage_entered_at__lt=now - timedelta(days=stage.usual_days * factor))
     idle_since = now - timedelta(days=idle_days)
-    found = (
+    found = list(
         deals.annotate(last_touch=_last_touch()).filter(Q(last_touch__lt=idle_since) | over_stage)
-        .select_related("customer", "owner", "stage").order_by("last_touch")
+        .order_by("last_touch").values("pk", "name", "customer__name", "owner", "stage", "amount", "expected_close",
+                                       "stage_entered_at", "last_touch")
     )
-    following = {(s.division_id, s.order): s for s in stages}
+    following = {(s.division_id, s.order): s for s in stages.values()}
+    owners = _people({d["owner"] for d in found})
+    today = timezone.localdate(now)
     result = []
     for deal in found:
-        nxt = following.get((deal.stage.division_id, deal.stage.order + 1))
-        idle = deal.last_touch < idle_since
-        past_close = deal.expected_close is not None and deal.expected_close < timezone.localdate(now)
-        in_stage = (now - deal.stage_entered_at).days
-        abandon = idle and (in_stage > deal.stage.usual_days * factor or past_close)
+        stage = stages[deal["stage"]]
+        nxt = following.get((stage.division_id, stage.order + 1))
+        idle = deal["last_touch"] < idle_since
+        past_close = deal["expected_close"] is not None and deal["expected_close"] < today
+        in_stage = (now - deal["stage_entered_at"]).days
+        abandon = idle and (in_stage > stage.usual_days * factor or past_close)
         result.append(StalledDeal(
-            id=str(deal.pk), name=deal.name, customer=deal.customer.name, owner_id=deal.owner_id, owner=str(deal.owner),
-            stage=deal.stage.name, next_stage=nxt.name if nxt else "", amount=deal.amount,
-            idle_days=(now - deal.last_touch).days, days_in_stage=in_stage, usual_days=deal.stage.usual_days,
-            suggestion="abandon" if abandon else "advance",
-            suggestion_text=_suggestion(abandon, nxt),
+            id=str(deal["pk"]), name=deal["name"], customer=deal["customer__name"], owner_id=deal["owner"],
+            owner=owners[deal["owner"]], stage=stage.name, next_stage=nxt.name if nxt else "", amount=deal["amount"],
+            idle_days=(now - deal["last_touch"]).days, days_in_stage=in_stage, usual_days=stage.usual_days,
+            suggestion="abandon" if abandon else "advance", suggestion_text=_suggestion(abandon, nxt),
         ))
     return result
+
+
+def _people(ids: Iterable[int]) -> dict[int, str]:
+    """Display names of these users, in one query."""
+    return {pk: str(user) for pk, user in User.objects.in_bulk(list(ids)).items()}
 
 
 def _suggestion(abandon: bool, nxt: Stage | None) -> str:
@@ -763,16 +782,17 @@ def stakeholder_gaps_among(deals: QuerySet[Opportunity], *, min_amount: Decimal,
     met = _latest(Activity.objects.filter(contact__buying_role=BuyingRole.DECISION_MAKER, voided_at__isnull=True),
                   "contact__customer", "customer", "occurred_at")
     never = Value(NEVER, output_field=DateTimeField())
-    found = (
+    found = list(
         deals.filter(amount__gte=min_amount)
         .annotate(contacted=Greatest(Coalesce(noted, never), Coalesce(met, never)),
                   maker=_latest(makers, "customer", "customer", "name", Min))
-        .filter(contacted__lt=now - timedelta(days=days))
-        .select_related("customer", "owner").order_by("-amount")
+        .filter(contacted__lt=now - timedelta(days=days)).order_by("-amount")
+        .values("pk", "name", "customer__name", "owner", "amount", "maker", "contacted")
     )
+    owners = _people({d["owner"] for d in found})
     return [
-        StakeholderGap(str(d.pk), d.name, d.customer.name, d.owner_id, str(d.owner), d.amount, d.maker or "",
-                       d.contacted if d.contacted > NEVER else None)
+        StakeholderGap(str(d["pk"]), d["name"], d["customer__name"], d["owner"], owners[d["owner"]], d["amount"],
+                       d["maker"] or "", d["contacted"] if d["contacted"] > NEVER else None)
         for d in found
     ]
 
@@ -819,13 +839,14 @@ def customer_value(*, user: Any, months: int = 12, today: date | None = None) ->
         .annotate(amount=Sum("amount"), n=Count("pk"))
     }
     result = []
-    for customer in customers.select_related("owner").only("name", "owner"):
-        if customer.pk not in totals and customer.pk not in overdue:
-            continue
-        t, late = totals.get(customer.pk, Totals()), overdue.get(customer.pk)
+    rows = [c for c in customers.values("pk", "name", "owner") if c["pk"] in totals or c["pk"] in overdue]
+    owners = _people({c["owner"] for c in rows})
+    for customer in rows:
+        t, late = totals.get(customer["pk"], Totals()), overdue.get(customer["pk"])
         margin = t.revenue - t.cost
         result.append(CustomerValue(
-            id=str(customer.pk), name=customer.name, owner=str(customer.owner), units=t.units, revenue=t.revenue,
+            id=str(customer["pk"]), name=customer["name"], owner=owners[customer["owner"]], units=t.units,
+            revenue=t.revenue,
             cost=t.cost, margin=margin, margin_pct=round(float(margin / t.revenue * 100), 1) if t.revenue else None,
             overdue_amount=_money(late["amount"]) if late else ZERO, overdue_orders=late["n"] if late else 0,
         ))

@@ -1,6 +1,7 @@
 """Writes of the read side: roll-ups, forecast snapshots, alerts, digests, and the live
 "sale recorded" event for the managers' dashboards."""
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -352,5 +353,10 @@ def dashboard_sale_recorded(*, sales: list[Sale]) -> None:
     layer = get_channel_layer()
     if event is None or layer is None:
         return
-    for user_id in dashboard_audience(sales[0].rep):
-        async_to_sync(layer.group_send)(dashboard_group(user_id), {"type": "dashboard.event", "event": event})
+    message = {"type": "dashboard.event", "event": event}
+    groups = [dashboard_group(user_id) for user_id in dashboard_audience(sales[0].rep)]
+
+    async def send_all() -> None:  # one crossing into the event loop for every dashboard
+        await asyncio.gather(*(layer.group_send(group, message) for group in groups))
+
+    async_to_sync(send_all)()
