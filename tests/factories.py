@@ -44,7 +44,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Sequence(lambda n: f"User{n}")
@@ -52,7 +51,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     role = Role.REP
     branch = factory.SubFactory(BranchFactory)
     preferred_language = "en"
-    password = factory.PostGenerationMethodCall("set_password", "demo-pass-123")
+    password = factory.django.Password("demo-pass-123")
 
 
 class RepFactory(UserFactory):

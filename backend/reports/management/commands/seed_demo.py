@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from backend.reports import demo
+from backend.reports import demo, services
 
 
 class Command(BaseCommand):
@@ -19,4 +19,13 @@ class Command(BaseCommand):
                 "Run with --force to add the demo set anyway."
             )
         demo.seed()
-        self.stdout.write(self.style.SUCCESS("Demo data loaded: 7 people, 3 products, 4 customers, 3 open orders."))
+        # What the scheduled tasks would have done by now, so the dashboard opens with figures:
+        # the roll-ups, this month's forecast snapshot and the alerts (Wuhan Motors Ltd falls).
+        services.rollup_refresh()
+        services.forecast_snapshot_take()
+        alerts = services.alerts_falling_accounts() + services.alerts_stalled_deals()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data loaded: 7 people, 3 products, 4 customers, 3 open orders, {len(alerts)} alerts."
+            )
+        )
