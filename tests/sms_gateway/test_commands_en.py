@@ -170,7 +170,8 @@ def test_ship_texts_the_orders_rep_at_once_and_tells_the_sender(people, text, ou
     assert shipment.reported_by == people["wms"] and shipment.rep_notified_at is not None
     assert shipment.order.status == OrderStatus.SHIPPED
     [notice] = [t for t in outbox if t.to == ZHANG]
-    assert "PO-1001" in notice.body and "Wuhan Motors Ltd" in notice.body and "OK PO-1001" in notice.body
+    # Zhang reads Chinese: his notice is in his language, whatever language the sender used.
+    assert "PO-1001 已发货" in notice.body and "Wuhan Motors Ltd" in notice.body and "已通知 PO-1001" in notice.body
     assert Notification.objects.filter(recipient=people["zhang"], kind="shipment").exists()
     sent = OutboundMessage.objects.get(to=ZHANG, kind="shipment")
     assert (sent.status, sent.provider_sid) == (OutboundStatus.SENT, notice.sid)

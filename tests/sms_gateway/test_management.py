@@ -31,7 +31,7 @@ def test_sms_prints_the_reply_and_the_text_the_rep_received(people, settings, ca
                       "(+8613800000001) was texted to tell the customer.\n")
     printed = capsys.readouterr().out
     assert printed.startswith("[SMS to +8613800000001] PO-1001 ")
-    assert "Wuhan Motors Ltd" in printed and "OK PO-1001" in printed
+    assert "Wuhan Motors Ltd" in printed and "已通知 PO-1001" in printed  # in Zhang's language
     message = InboundMessage.objects.get()
     assert (message.provider, message.status, message.created_object) == ("cli", InboundStatus.PROCESSED, shipment)
     assert OutboundMessage.objects.get(kind="shipment").status == OutboundStatus.SENT
