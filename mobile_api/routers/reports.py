@@ -12,19 +12,38 @@ from ninja import Query, Router
 from backend.reports import selectors as s
 from mobile_api.auth import manager_auth
 from mobile_api.schemas.common import ERRORS
+from mobile_api.schemas.reports import (
+    AccuracyOut,
+    AlertOut,
+    ConversionOut,
+    CustomerValueOut,
+    FallingAccountOut,
+    ForecastOut,
+    FulfilmentOut,
+    FunnelOut,
+    GrowthOut,
+    HotProductOut,
+    OpenConflictOut,
+    RepDayOut,
+    SalesMonthOut,
+    StakeholderGapOut,
+    StalledDealOut,
+    TimeInStageOut,
+    WinRateOut,
+)
 
 router = Router(tags=["reports"], auth=manager_auth)
 
 Months = Query(12, ge=1, le=36, description="How many months back, the current one included")
 
 
-@router.get("/rep-day", response={200: list[s.RepDay], **ERRORS}, summary="Each rep's day")
+@router.get("/rep-day", response={200: list[RepDayOut], **ERRORS}, summary="Each rep's day")
 def rep_day(request: HttpRequest, day: date | None = None) -> object:
     """Sales and rewards, visits, new customers and deals moved per rep, for one day (default today)."""
     return s.rep_day(user=request.auth, day=day)
 
 
-@router.get("/sales", response={200: list[s.MonthRow], **ERRORS}, summary="Sales per month")
+@router.get("/sales", response={200: list[SalesMonthOut], **ERRORS}, summary="Sales per month")
 def sales(request: HttpRequest, by: Literal["region", "branch", "product", "division", "rep"] | None = None,
           months: int = Months) -> object:
     """Units, revenue, margin and reward spend per month, optionally per region, branch, product,
@@ -32,86 +51,86 @@ def sales(request: HttpRequest, by: Literal["region", "branch", "product", "divi
     return s.sales_by_month(user=request.auth, by=by, months=months)
 
 
-@router.get("/growth", response={200: list[s.GrowthRow], **ERRORS}, summary="Growth week on week or month on month")
+@router.get("/growth", response={200: list[GrowthOut], **ERRORS}, summary="Growth week on week or month on month")
 def growth(request: HttpRequest, grain: Literal["week", "month"] = "month",
            periods: int = Query(12, ge=1, le=36)) -> object:
     return s.growth(user=request.auth, grain=grain, periods=periods)
 
 
-@router.get("/hot-products", response={200: list[s.HotProduct], **ERRORS}, summary="Fastest growing products")
+@router.get("/hot-products", response={200: list[HotProductOut], **ERRORS}, summary="Fastest growing products")
 def hot_products(request: HttpRequest, days: int = Query(28, ge=1, le=180)) -> object:
     """Units in the last `days` days against the `days` before."""
     return s.hot_products(user=request.auth, days=days)
 
 
-@router.get("/fulfilment", response={200: list[s.FulfilmentRow], **ERRORS}, summary="Order-to-receipt time")
+@router.get("/fulfilment", response={200: list[FulfilmentOut], **ERRORS}, summary="Order-to-receipt time")
 def fulfilment(request: HttpRequest, by: Literal["branch", "month"] = "branch", months: int = Months) -> object:
     """Average days: order to shipment, shipment to the customer told, shipment to receipt, order to receipt."""
     return s.fulfilment_times(user=request.auth, by=by, months=months)
 
 
-@router.get("/pipeline/forecast", response={200: list[s.ForecastRow], **ERRORS}, summary="Weighted forecast")
+@router.get("/pipeline/forecast", response={200: list[ForecastOut], **ERRORS}, summary="Weighted forecast")
 def forecast(request: HttpRequest) -> object:
     """Open deals per month of expected close: amount and amount x stage probability."""
     return s.pipeline_forecast(user=request.auth)
 
 
-@router.get("/pipeline/funnel", response={200: list[s.FunnelRow], **ERRORS}, summary="Pipeline funnel")
+@router.get("/pipeline/funnel", response={200: list[FunnelOut], **ERRORS}, summary="Pipeline funnel")
 def funnel(request: HttpRequest) -> object:
     return s.pipeline_funnel(user=request.auth)
 
 
-@router.get("/pipeline/accuracy", response={200: list[s.AccuracyRow], **ERRORS}, summary="Forecast vs actual")
+@router.get("/pipeline/accuracy", response={200: list[AccuracyOut], **ERRORS}, summary="Forecast vs actual")
 def accuracy(request: HttpRequest, months: int = Query(6, ge=1, le=36)) -> object:
     """Each month's snapshotted forecast against what was won, per rep, per team and in total."""
     return s.forecast_accuracy(user=request.auth, months=months)
 
 
-@router.get("/pipeline/conversion", response={200: list[s.ConversionRow], **ERRORS}, summary="Stage conversion")
+@router.get("/pipeline/conversion", response={200: list[ConversionOut], **ERRORS}, summary="Stage conversion")
 def conversion(request: HttpRequest, months: int = Months) -> object:
     """Of the deals that entered each stage in the last `months`, the share that went on."""
     return s.stage_conversion(user=request.auth, months=months)
 
 
-@router.get("/pipeline/time-in-stage", response={200: list[s.StageTimeRow], **ERRORS}, summary="Time in stage")
+@router.get("/pipeline/time-in-stage", response={200: list[TimeInStageOut], **ERRORS}, summary="Time in stage")
 def time_in_stage(request: HttpRequest, months: int = Months) -> object:
     return s.time_in_stage(user=request.auth, months=months)
 
 
-@router.get("/pipeline/win-rates", response={200: list[s.WinRow], **ERRORS}, summary="Win rate and cycle length")
+@router.get("/pipeline/win-rates", response={200: list[WinRateOut], **ERRORS}, summary="Win rate and cycle length")
 def win_rates(request: HttpRequest, months: int = Months) -> object:
     return s.win_rates(user=request.auth, months=months)
 
 
-@router.get("/stalled-deals", response={200: list[s.StalledDeal], **ERRORS}, summary="Stalled deals")
+@router.get("/stalled-deals", response={200: list[StalledDealOut], **ERRORS}, summary="Stalled deals")
 def stalled_deals(request: HttpRequest, idle_days: int = Query(s.IDLE_DAYS, ge=1, le=365)) -> object:
     """No activity for `idle_days`, or far over the usual time in their stage; with a suggestion."""
     return s.stalled_deals(user=request.auth, idle_days=idle_days)
 
 
-@router.get("/stakeholder-gaps", response={200: list[s.StakeholderGap], **ERRORS}, summary="Stakeholder gaps")
+@router.get("/stakeholder-gaps", response={200: list[StakeholderGapOut], **ERRORS}, summary="Stakeholder gaps")
 def stakeholder_gaps(request: HttpRequest, min_amount: Decimal | None = None) -> object:
     """Big open deals whose decision maker was not contacted for 60 days."""
     amount = min_amount if min_amount is not None else Decimal(settings.STAKEHOLDER_GAP_MIN_AMOUNT)
     return s.stakeholder_gaps(user=request.auth, min_amount=amount)
 
 
-@router.get("/customers", response={200: list[s.CustomerValue], **ERRORS}, summary="Customer value")
+@router.get("/customers", response={200: list[CustomerValueOut], **ERRORS}, summary="Customer value")
 def customers(request: HttpRequest, months: int = Months) -> object:
     """Revenue, margin and overdue payments per customer, most profitable first."""
     return s.customer_value(user=request.auth, months=months)
 
 
-@router.get("/falling-accounts", response={200: list[s.FallingAccount], **ERRORS}, summary="Falling key accounts")
+@router.get("/falling-accounts", response={200: list[FallingAccountOut], **ERRORS}, summary="Falling key accounts")
 def falling_accounts(request: HttpRequest) -> object:
     return s.falling_key_accounts(user=request.auth)
 
 
-@router.get("/alerts", response={200: list[s.AlertRow], **ERRORS}, summary="Recent alerts")
+@router.get("/alerts", response={200: list[AlertOut], **ERRORS}, summary="Recent alerts")
 def alerts(request: HttpRequest) -> object:
     return s.recent_alerts(user=request.auth)
 
 
-@router.get("/conflicts", response={200: list[s.ConflictRow], **ERRORS}, summary="Open duplicate-customer conflicts")
+@router.get("/conflicts", response={200: list[OpenConflictOut], **ERRORS}, summary="Open duplicate-customer conflicts")
 def conflicts(request: HttpRequest) -> object:
     return s.open_conflicts(user=request.auth)
