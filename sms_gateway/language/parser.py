@@ -544,7 +544,7 @@ def _digit_count(word: str) -> int:
 
 
 def _read_visit(text: str, args: list[_Token], lang: Lang, today: date) -> Visit | ParseError:
-    if args and args[0].text.strip("@") == "":  # a detached '@': 'VISIT @ Wuhan ...'
+    while args and args[0].text.strip("@") == "":  # detached '@'s: 'VISIT @ Wuhan ...'
         args = args[1:]
     if not args:
         return _error("missing_argument", "VISIT", lang, argument="customer")

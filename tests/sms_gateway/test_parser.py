@@ -701,6 +701,11 @@ def check_result(result, text, today):
         assert result.customer and result.note
 
 
+@pytest.mark.parametrize("text", ["VISIT @ @ 0", "VISIT @@ @ x"])
+def test_visit_with_only_at_signs_before_the_note_names_no_customer(text):
+    assert parse(text, today=TODAY) == ParseError("missing_argument", "VISIT", "en", {"argument": "note"})
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(any_text, st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
 @example(
