@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -70,6 +70,14 @@ def model_validation_error(request: HttpRequest, error: DjangoValidationError) -
     fields = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
     errors = [{"loc": ["body", field], "msg": msg, "type": "invalid"} for field, msgs in fields.items() for msg in msgs]
     body = {"detail": _("Some fields are not valid."), "code": "invalid", "errors": errors}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(DataError)
+def data_error(request: HttpRequest, error: DataError) -> HttpResponse:
+    """A value the database cannot hold (a NUL character, a string over a column's length): a 422
+    like any invalid input, never a 500."""
+    body = {"detail": _("Some fields are not valid."), "code": "invalid", "errors": []}
     return api.create_response(request, body, status=422)
 
 

@@ -43,7 +43,9 @@ def receive_and_process(*, provider: str, provider_id: str, sender: str, to: str
 
 
 def receive(*, provider: str, provider_id: str, sender: str, to: str, body: str) -> tuple[InboundMessage, bool]:
-    """Store the text, committed on its own. A concurrent duplicate loses on the unique id."""
+    """Store the text, committed on its own. A concurrent duplicate loses on the unique id.
+    NUL characters are dropped: PostgreSQL cannot store them, and a text must never be lost to one."""
+    sender, to, body = (value.replace("\x00", "") for value in (sender, to, body))
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(

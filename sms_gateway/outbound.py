@@ -5,7 +5,6 @@ redelivered task never texts twice, and retries transient failures with exponent
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from backend.core.logging import RedactSecretsFilter
 from backend.core.metrics import SMS_OUTBOUND, count_status
 from backend.core.phones import to_e164
 from sms_gateway import segments
@@ -28,6 +28,7 @@ REPLY_SEGMENTS = 2
 # Twilio's advice for a single message; longer notices are cut rather than refused (21617).
 MAX_SEGMENTS = 10
 MAX_ATTEMPTS = 6
+SECRET_KINDS = frozenset({"otp"})
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
 
@@ -75,7 +76,8 @@ def hand_over(message_id: int) -> None:
     """Send after commit. If the process dies in between, the sweeper finds the row queued."""
     from sms_gateway.tasks import send_outbound  # the task module imports this one
 
-    transaction.on_commit(partial(send_outbound.delay, message_id))
+    # Robust: with the broker down the change still stands and the sweeper sends the text later.
+    transaction.on_commit(lambda: send_outbound.delay(message_id), robust=True)
 
 
 def record_inline_reply(*, inbound: InboundMessage, body: str) -> OutboundMessage:
@@ -122,7 +124,7 @@ def deliver(message_id: int) -> RetryLater | None:
         return None
     _set(
         message, status=OutboundStatus.SENT, provider=provider.name, provider_sid=sent.sid,
-        provider_status=sent.status, sent_at=timezone.now(), error="", error_code="",
+        provider_status=sent.status, sent_at=timezone.now(), error="", error_code="", **_without_secret(message),
     )
     return None
 
@@ -144,7 +146,13 @@ def _set(message: OutboundMessage, **fields: Any) -> None:
 
 def _fail(message: OutboundMessage, error: SendError) -> None:
     logger.warning("SMS %s to %s failed: %s", message.pk, message.to, error)
-    _set(message, status=OutboundStatus.FAILED, error_code=error.code, error=str(error))
+    _set(message, status=OutboundStatus.FAILED, error_code=error.code, error=str(error), **_without_secret(message))
+
+
+def _without_secret(message: OutboundMessage) -> dict:
+    """A text that carries a secret (a sign-in code) is kept blanked once its sending is over: the
+    database holds codes only as hashes (mobile_api.models.OtpCode)."""
+    return {"body": RedactSecretsFilter.redact(message.body)} if message.kind in SECRET_KINDS else {}
 
 
 def _retry_later(message: OutboundMessage, error: TransientSendError) -> RetryLater | None:
@@ -190,5 +198,6 @@ def _adopt(sid: str, ref: str) -> OutboundMessage | None:
     ).first()
     if message is not None:
         message.provider_sid, message.sent_at = sid, timezone.now()
-        message.save(update_fields=["provider_sid", "sent_at"])
+        message.body = _without_secret(message).get("body", message.body)
+        message.save(update_fields=["provider_sid", "sent_at", "body"])
     return message

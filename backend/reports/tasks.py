@@ -4,7 +4,6 @@ is safe to run twice: roll-ups rebuild, snapshots are taken once, alerts are uni
 from celery import shared_task
 
 from backend.reports import services
-from backend.sales.models import Sale
 
 
 @shared_task(name="reports.refresh_rollups")
@@ -36,10 +35,3 @@ def flag_stakeholder_gaps() -> int:
 def send_digests() -> int:
     return services.digest_send()
 
-
-@shared_task(name="reports.push_sale_recorded", ignore_result=True)
-def push_sale_recorded(sale_ids: list[str]) -> None:
-    """The live dashboards' "sale recorded", pushed by the worker rather than by the request that
-    recorded the sale: the channel layer's round trips cost that request half its time."""
-    sales = list(Sale.objects.filter(pk__in=sale_ids).select_related("rep", "product", "customer"))
-    services.dashboard_sale_recorded(sales=sales)

@@ -16,7 +16,7 @@ from backend.crm.selectors import customer_for_hint
 from backend.crm.services import activity_void, conflict_open
 from backend.notifications.services import in_language_of, notify
 from backend.org.models import Role
-from backend.reports.tasks import push_sale_recorded
+from backend.reports.services import dashboard_sale_recorded
 from backend.sales.models import Order, OrderStatus, Product, Reward, RewardStatus, Sale, SerialRule, Shipment
 from backend.sales.selectors import order_get_by_number, product_get_by_code, reward_rule_for, sale_holding_serial
 from backend.sales.serials import vin_problem
@@ -129,8 +129,7 @@ def sale_report(
         raise _serial_taken(raced) from None
     # Managers' and executives' dashboards show it live once committed (robust: never fails the sale).
     # A lambda, not a partial: Django names a failing robust callback by its __qualname__.
-    sale_ids = [str(sale.pk) for sale in sales]
-    transaction.on_commit(lambda: push_sale_recorded.delay(sale_ids), robust=True)
+    transaction.on_commit(lambda: dashboard_sale_recorded(sales=sales), robust=True)
     reward_total = sum((s.reward.amount for s in sales if hasattr(s, "reward")), Decimal(0))
     return SaleReport(report.reference, product, sales, reward_total, customer, conflict_opened)
 

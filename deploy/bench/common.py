@@ -90,6 +90,46 @@ def metric_total(url: str, name: str, labels: dict[str, str] | None = None) -> f
     return total
 
 
+def stack_cpu_seconds() -> float:
+    """CPU time used so far by the stack's processes (web, worker, beat, PostgreSQL, Redis, and
+    all their children), not by the load generator or the stand-in for Twilio. Unlike throughput,
+    CPU per request hardly moves when other work shares the machine."""
+    roots = []
+    for name in ("web", "worker", "beat", "redis"):
+        pid_file = STACK_DIR / "run" / f"{name}.pid"
+        if pid_file.exists():
+            roots.append(int(pid_file.read_text().split()[0]))
+    postmaster = STACK_DIR / "pg" / "postmaster.pid"
+    if postmaster.exists():
+        roots.append(int(postmaster.read_text().split()[0]))
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
+    wanted, frontier = set(roots), set(roots)
+    while frontier:
+        frontier = {pid for pid, (ppid, _) in stats.items() if ppid in frontier} - wanted
+        wanted |= frontier
+    return sum(stats[pid][1] for pid in wanted if pid in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_worker_idle(timeout: float = 120) -> None:
+    """Until the Celery broker holds no task, waiting or taken: work a request handed over
+    (notices, dashboard pushes) is part of what that request cost."""
+    import redis
+
+    broker = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if broker.llen("celery") == 0 and broker.hlen("unacked") == 0:
+            return
+        time.sleep(0.2)
+
+
 # --------------------------------------------------------------------------- load
 
 
@@ -110,6 +150,7 @@ class Outcome:
     error_samples: list[str] = field(default_factory=list)
     started: float = 0.0
     finished: float = 0.0
+    stack_cpu: float = 0.0  # seconds of CPU the stack spent meanwhile (see stack_cpu_seconds)
 
     @property
     def count(self) -> int:
@@ -123,13 +164,21 @@ class Outcome:
     def per_second(self) -> float:
         return self.count / self.seconds
 
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.stack_cpu * 1000 / max(self.count, 1)
+
 
 async def _drive(
-    requests: Iterator[Request], concurrency: int, max_requests: int, max_seconds: float, progress: Any
+    requests: Iterator[Request], concurrency: int, max_requests: int, max_seconds: float, progress: Any,
+    settle: Callable[[], None] | None,
 ) -> Outcome:
     import aiohttp
 
     outcome = Outcome()
+    if settle is not None:
+        settle()  # what earlier requests handed over is theirs, not this run's
+    cpu_before = stack_cpu_seconds()
     deadline = time.monotonic() + max_seconds
     budget = iter(range(max_requests))
     timeout = aiohttp.ClientTimeout(total=30)
@@ -162,13 +211,18 @@ async def _drive(
         outcome.started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         outcome.finished = time.perf_counter()
+    if settle is not None:
+        settle()
+    outcome.stack_cpu = stack_cpu_seconds() - cpu_before
     return outcome
 
 
 def run_load(
-    requests: Iterator[Request], *, concurrency: int, max_requests: int, max_seconds: float, label: str
+    requests: Iterator[Request], *, concurrency: int, max_requests: int, max_seconds: float, label: str,
+    settle: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Send `requests` with `concurrency` in flight, at most `max_requests` and `max_seconds`."""
+    """Send `requests` with `concurrency` in flight, at most `max_requests` and `max_seconds`;
+    `settle` runs before the stack's CPU time is read (to count work the requests handed over)."""
     from tqdm import tqdm
 
     first = next(requests)
@@ -181,7 +235,7 @@ def run_load(
             runner: Any = uvloop.run
         except ImportError:
             runner = asyncio.run
-        return runner(_drive(chained, concurrency, max_requests, max_seconds, progress))
+        return runner(_drive(chained, concurrency, max_requests, max_seconds, progress, settle))
 
 
 def _prepend(first: Request, rest: Iterator[Request]) -> Iterator[Request]:

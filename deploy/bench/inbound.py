@@ -15,7 +15,6 @@ import itertools
 import random
 import string
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -137,7 +136,7 @@ def main() -> None:
         for kind, url in (("floor", floor_url), ("pipeline", pipeline_url)):
             outcome = common.run_load(
                 signed(url, messages(run, level, kind)), concurrency=level, max_requests=args.max_requests,
-                max_seconds=args.seconds, label=f"{kind} c={level}",
+                max_seconds=args.seconds, label=f"{kind} c={level}", settle=common.wait_worker_idle,
             )
             failures = database_failures(run, level) if kind == "pipeline" else {}
             outcome.errors += sum(failures.values())
@@ -147,19 +146,22 @@ def main() -> None:
             rows.append([
                 level, kind, outcome.count, f"{outcome.per_second:.1f}", common.ms(common.percentile(lat, 50)),
                 common.ms(common.percentile(lat, 95)), common.ms(common.percentile(lat, 99)), outcome.errors, ratio,
+                f"{outcome.cpu_ms_per_request:.1f}",
             ])
             for sample in outcome.error_samples + [f"{k}: {v}" for k, v in failures.items()]:
                 print(f"  c={level} {kind} error: {sample}", file=sys.stderr)
-            time.sleep(1)  # let the worker drain the SHIP notices before the next measurement
         if level == GOAL_LEVEL:
             verdict.append(_verdict(results["pipeline"], results["floor"]))
 
     body = common.table(
-        ["concurrency", "endpoint", "requests", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "pipeline/floor"],
+        ["concurrency", "endpoint", "requests", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "pipeline/floor",
+         "stack CPU ms/msg"],
         rows,
     ) + "\n\n" + common.table(["command", "queries/message", "p50 ms alone"], queries_per_message(run, pipeline_url))
     notes = [f"Mix: 3 SOLD (fresh VIN) : 1 SHIP : 1 STATUS; {args.seconds:g} s or {args.max_requests} requests "
-             "per level and endpoint; closed loop (each client waits for its answer)."]
+             "per level and endpoint; closed loop (each client waits for its answer). 'stack CPU ms/msg': CPU "
+             "time of web, worker (until its queue is empty), PostgreSQL and Redis per message; unlike msg/s it "
+             "hardly moves when other work shares the machine."]
     if args.note:
         notes.insert(0, args.note)
     common.record("Inbound SMS", common.command_line(), "\n".join(notes) + "\n\n" + body + "\n\n" + "\n".join(verdict))
@@ -169,10 +171,12 @@ def _verdict(pipeline: common.Outcome, floor: common.Outcome) -> str:
     ratio = pipeline.per_second / floor.per_second
     p99 = common.percentile(pipeline.latencies, 99)
     ok = ratio >= GOAL_RATIO and p99 < GOAL_P99 and pipeline.errors == 0
+    cpu_ratio = floor.cpu_ms_per_request / max(pipeline.cpu_ms_per_request, 1e-9)
     return (
         f"Goal at concurrency {GOAL_LEVEL} (>= {GOAL_RATIO:.0%} of the floor, p99 < {GOAL_P99 * 1000:.0f} ms, "
         f"no error): {'met' if ok else 'NOT met'} (ratio {ratio:.2f}, p99 {p99 * 1000:.0f} ms, "
-        f"errors {pipeline.errors})."
+        f"errors {pipeline.errors}). By CPU per message the pipeline costs {1 / cpu_ratio:.1f} times the floor "
+        f"(ratio {cpu_ratio:.2f})."
     )
 
 

@@ -11,13 +11,13 @@ from mobile_api.idempotency import IDEMPOTENT
 from mobile_api.otp import client_address, otp_request, otp_verify
 from mobile_api.pagination import keyset_page
 from mobile_api.schemas.auth import AcceptedOut, DeviceOut, OtpIn, TokenIn, TokenOut
-from mobile_api.schemas.common import ERRORS, ErrorOut, page_of
+from mobile_api.schemas.common import ERRORS, ErrorOut, ValidationErrorOut, page_of
 
 router = Router(tags=["auth"])
 DevicePage = page_of(DeviceOut)
 
 
-@router.post("/otp", auth=None, response={202: AcceptedOut, 400: ErrorOut, 429: ErrorOut},
+@router.post("/otp", auth=None, response={202: AcceptedOut, 400: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut},
              summary="Text a sign-in code to a phone")
 def request_code(request: HttpRequest, payload: OtpIn) -> Status:
     """Answers 202 whether or not the phone is registered; rate-limited per phone and address."""
@@ -25,7 +25,7 @@ def request_code(request: HttpRequest, payload: OtpIn) -> Status:
     return Status(202, {"detail": _("If this phone is registered, a code is on its way.")})
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 400: ErrorOut, 429: ErrorOut},
+@router.post("/token", auth=None, response={200: TokenOut, 400: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut},
              summary="Exchange a texted code for a device token")
 def exchange_code(request: HttpRequest, payload: TokenIn) -> dict:
     """The token goes in `Authorization: Bearer <token>` from then on; it is shown only now."""

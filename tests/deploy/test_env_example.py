@@ -47,6 +47,6 @@ def test_nginx_upgrades_websockets_and_sets_the_headers_the_app_trusts():
     assert "proxy_set_header Connection $connection_upgrade;" in websocket
     for block in (websocket, conf.split("location / {")[-1]):
         assert "proxy_set_header X-Forwarded-Proto $scheme;" in block
-        assert "proxy_set_header Host              $host;" in block
+        assert "proxy_set_header Host              $http_host;" in block
         assert "proxy_set_header X-Request-ID      $request_id;" in block
     assert "ssl_certificate " in conf

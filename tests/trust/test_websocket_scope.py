@@ -33,15 +33,16 @@ async def _open(user, name="phone"):
     return socket
 
 
-async def _drain(socket) -> list[dict]:
-    """Every event the socket got until it stays quiet."""
+async def _drain(socket, expected: int) -> list[dict]:
+    """The `expected` events (each may take a while through Redis), then proof that no more come."""
     events = []
-    while not await socket.receive_nothing(timeout=QUIET):
-        output = await socket.receive_output()
+    for _ in range(expected):
+        output = await socket.receive_output(timeout=5)
         if output["type"] == "websocket.close":
             events.append({"type": "closed", "code": output.get("code")})
-            break
+            return events
         events.append(json.loads(output["text"]))
+    assert await socket.receive_nothing(timeout=QUIET), "an event beyond the expected ones"
     return events
 
 
@@ -63,9 +64,9 @@ async def test_each_socket_gets_exactly_its_own_persons_events(people):
     await sync_to_async(_cause_events)(people)
 
     for socket in [*sockets, second_zhang]:
-        got = await _drain(socket)
         expected = await sync_to_async(lambda u=socket.user: set(
             Notification.objects.filter(recipient=u).values_list("pk", flat=True)))()
+        got = await _drain(socket, len(expected))
         assert {event["id"] for event in got} == {str(pk) for pk in expected}, socket.user.username
         assert len(got) == len(expected)  # and each once
         await socket.disconnect()
@@ -85,7 +86,7 @@ async def test_what_a_client_sends_never_widens_its_stream(people):
     await sync_to_async(notify)(recipient=people["li"], kind="test", text="for li", sms=False)
     mine = await sync_to_async(notify)(recipient=people["zhang"], kind="test", text="for zhang", sms=False)
 
-    got = await _drain(zhang)
+    got = await _drain(zhang, 1)
     assert [event.get("id") for event in got] == [str(mine.pk)]
     await zhang.disconnect()
 
@@ -107,7 +108,7 @@ async def test_a_revoked_device_stops_at_once_and_the_other_device_goes_on(peopl
     notice = await sync_to_async(notify)(recipient=people["zhang"], kind="test", text="after", sms=False)
 
     assert (await lost.receive_output(timeout=2)) == {"type": "websocket.close", "code": consumers.CLOSE_UNAUTHORIZED}
-    assert [event["id"] for event in await _drain(kept)] == [str(notice.pk)]
+    assert [event["id"] for event in await _drain(kept, 1)] == [str(notice.pk)]
     reconnect = WebsocketCommunicator(application, PATH, headers=[(b"authorization", f"Bearer {lost.token}".encode())])
     connected, _ = await reconnect.connect()
     assert not connected
@@ -125,7 +126,7 @@ async def test_many_people_at_once_each_get_only_their_own(people):
     await asyncio.gather(*(send(user, n) for n, user in enumerate(users[:5] * 3)))
 
     for socket in sockets:
-        got = await _drain(socket)
+        got = await _drain(socket, 3)
         assert len(got) == 3
         assert all(event["data"]["text"].startswith(f"{socket.user.pk}:") for event in got)
         await socket.disconnect()
