@@ -80,6 +80,8 @@ def replay_or_mark(view_func: Callable) -> Callable:
                 raise ApplicationError(
                     _("This Idempotency-Key was used for a different request."),
                     code="idempotency_key_reused", status=422,
+                    # The documented 422 shape: which input is wrong.
+                    extra={"errors": [{"loc": ["header", HEADER], "msg": "reused", "type": "idempotency_key_reused"}]},
                 )
             return _replay(record)
         request._idempotency = (principal, key, fingerprint)

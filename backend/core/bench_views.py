@@ -37,7 +37,7 @@ def _signed(request: HttpRequest) -> bool:
     # The same URL rule as the real webhook (SMS_COMMANDS.md), so both pay the same for it.
     token = settings.TWILIO_AUTH_TOKEN
     base = settings.PUBLIC_BASE_URL.rstrip("/")
-    url = base + request.path if base else request.build_absolute_uri()
+    url = base + request.get_full_path() if base else request.build_absolute_uri()
     signature = request.headers.get("X-Twilio-Signature", "")
     return bool(token) and RequestValidator(token).validate(url, request.POST, signature)
 

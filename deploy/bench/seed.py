@@ -5,7 +5,6 @@
   the per-number flood limit (20 texts a minute) is never what is measured.
 - LOGISTICS logistics users (`bench-wms-N`, phones +8613600000000 + N) who send SHIP.
 - `bench-api`, a rep owning API_CUSTOMERS customers, for the sync benchmark.
-- Orders `BX-N` for the outbound benchmark are made by `outbound_orders()` when it asks.
 
 Rows are bulk-created with their history rows, as the demo does, so seeding takes seconds.
 """
@@ -88,7 +87,7 @@ def _customers(owned: list[tuple[User, str]], region: Region) -> list[Customer]:
     return bulk_create_with_history(customers, Customer, batch_size=1000)
 
 
-def _orders(numbered: list[tuple[str, Customer]]) -> list[Order]:
+def _orders(numbered: list[tuple[str, Customer]]) -> None:
     product = Product.objects.get(code="BCD470")
     now = timezone.now()
     orders = bulk_create_with_history(
@@ -104,7 +103,6 @@ def _orders(numbered: list[tuple[str, Customer]]) -> list[Order]:
         [OrderLine(order=order, product=product, quantity=1, unit_price=product.price) for order in orders],
         batch_size=1000,
     )
-    return orders
 
 
 def _api_rep() -> None:
@@ -114,13 +112,6 @@ def _api_rep() -> None:
     rep = User.objects.get(pk=rep.pk)
     region = Region.objects.get(code="HB")
     _customers([(rep, f"Sync Customer {n:05d} Trading") for n in range(API_CUSTOMERS)], region)
-
-
-def outbound_orders(count: int, tag: str) -> list[Order]:
-    """`count` fresh confirmed orders `BX-<tag>-N` spread over the bench reps, one per shipment."""
-    reps = list(Customer.objects.filter(owner__username__startswith="bench-rep-").order_by("pk"))
-    with acting(user=None, door=Door.SYSTEM), transaction.atomic():
-        return _orders([(f"BX-{tag}-{n}", customer) for n, customer in zip(range(count), itertools.cycle(reps))])
 
 
 _vins = itertools.count(1)

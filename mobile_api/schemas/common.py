@@ -59,5 +59,6 @@ def page_of(item: type[Schema]) -> type[Schema]:
     })
 
 
-# The error answers every authenticated operation may give, for the OpenAPI document.
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+# The error answers every authenticated operation may give, for the OpenAPI document. 409: the
+# API-wide answer to a database conflict (a client-made id already used, a race the database settled).
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut}

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import redis
 from celery import Celery
 from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import timezone
 
 from backend.reports import demo
 from backend.sales.services import shipment_record
@@ -155,6 +157,41 @@ def test_a_worker_killed_mid_send_loses_nothing_and_texts_once(worker_env, fake,
     assert {m.sid for m in received} == {row.provider_sid for row in rows}
     killed.refresh_from_db()
     assert killed.provider_sid == accepted.sid
+
+
+def test_a_worker_killed_before_twilio_took_the_text_sends_it_later_once(worker_env, fake, monkeypatch):
+    """The other half: the worker dies while Twilio has not taken the text (its request fails
+    after the kill). No report ever comes, the row stays `sending`; the sweeper revives it once it
+    is stale and the next worker sends it: once."""
+    env, broker, log = worker_env
+    demo.seed()
+    texts = _queued_texts(monkeypatch, _people())
+    publisher = Celery(broker=broker)
+    fake.fail_next(1, status=500, delay=HANG_SECONDS)  # held, then refused: Twilio never has it
+    for text in texts:
+        publisher.send_task("sms_gateway.tasks.send_outbound", args=[text.pk])
+
+    first = Worker(env, log)
+    _wait(lambda: fake.attempts >= 1, 60, "the first worker to start sending")
+    first.kill()
+    killed = OutboundMessage.objects.get(status=OutboundStatus.SENDING)
+
+    second = Worker(env, log)
+    try:
+        _wait(lambda: OutboundMessage.objects.filter(status=OutboundStatus.SENT).count() == 5, 60, "the others")
+        assert OutboundMessage.objects.get(pk=killed.pk).status == OutboundStatus.SENDING  # not sent blindly
+        # Ten minutes later (SENDING_STALE) the beat's sweep finds it.
+        earlier = timezone.now() - timedelta(minutes=11)
+        OutboundMessage.objects.filter(pk=killed.pk).update(sending_since=earlier, created_at=earlier)
+        publisher.send_task("sms_gateway.tasks.sweep")
+        _wait(lambda: OutboundMessage.objects.get(pk=killed.pk).status == OutboundStatus.SENT, 60, "the revived text")
+    finally:
+        second.stop()
+
+    received = fake.messages
+    assert len(received) == 6 and len({m.to + m.body for m in received}) == len({t.to + t.body for t in texts})
+    killed.refresh_from_db()
+    assert killed.provider_sid in {m.sid for m in received}
 
 
 def _people() -> dict:
