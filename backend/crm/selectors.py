@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from backend.core.errors import ApplicationError, Forbidden, NotFound
 from backend.core.phones import to_e164
+from backend.core.queries import get_or_not_found
 from backend.crm.models import (
     Activity,
     ConflictStatus,
@@ -34,10 +35,7 @@ def customer_list(*, user: Any) -> QuerySet[Customer]:
 
 
 def customer_get(*, user: Any, customer_id: Any) -> Customer:
-    customer = customer_list(user=user).filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound(_("Customer not found."), code="not_found")
-    return customer
+    return get_or_not_found(customer_list(user=user), customer_id, _("Customer not found."))
 
 
 def customer_owned_elsewhere(*, phone: str | None, key: str, owner: Any) -> tuple[Customer, str] | None:
@@ -100,10 +98,7 @@ def conflict_list(*, user: Any) -> QuerySet[DuplicateConflict]:
 
 
 def conflict_get(*, user: Any, conflict_id: Any) -> DuplicateConflict:
-    conflict = conflict_list(user=user).filter(pk=conflict_id).first()
-    if conflict is None:
-        raise NotFound(_("Conflict not found."), code="not_found")
-    return conflict
+    return get_or_not_found(conflict_list(user=user), conflict_id, _("Conflict not found."))
 
 
 def conflict_sides(conflict: DuplicateConflict) -> dict:
@@ -209,10 +204,7 @@ def contact_list(*, user: Any, customer: Customer | None = None) -> QuerySet[Con
 
 
 def contact_get(*, user: Any, contact_id: Any) -> Contact:
-    contact = contact_list(user=user).filter(pk=contact_id).first()
-    if contact is None:
-        raise NotFound(_("Contact not found."), code="not_found")
-    return contact
+    return get_or_not_found(contact_list(user=user), contact_id, _("Contact not found."))
 
 
 def opportunity_list(
@@ -225,10 +217,7 @@ def opportunity_list(
 
 
 def opportunity_get(*, user: Any, opportunity_id: Any) -> Opportunity:
-    deal = opportunity_list(user=user).filter(pk=opportunity_id).first()
-    if deal is None:
-        raise NotFound(_("Opportunity not found."), code="not_found")
-    return deal
+    return get_or_not_found(opportunity_list(user=user), opportunity_id, _("Opportunity not found."))
 
 
 def stage_list(*, division: Any = None) -> QuerySet[Stage]:
@@ -237,10 +226,7 @@ def stage_list(*, division: Any = None) -> QuerySet[Stage]:
 
 
 def stage_get(*, stage_id: int) -> Stage:
-    stage = Stage.objects.select_related("division").filter(pk=stage_id).first()
-    if stage is None:
-        raise NotFound(_("Stage not found."), code="not_found")
-    return stage
+    return get_or_not_found(Stage.objects.select_related("division"), stage_id, _("Stage not found."))
 
 
 def activity_list(*, user: Any, customer: Customer | None = None, kind: str | None = None) -> QuerySet[Activity]:
@@ -251,10 +237,7 @@ def activity_list(*, user: Any, customer: Customer | None = None, kind: str | No
 
 
 def activity_get(*, user: Any, activity_id: Any) -> Activity:
-    activity = activity_list(user=user).filter(pk=activity_id).first()
-    if activity is None:
-        raise NotFound(_("Activity not found."), code="not_found")
-    return activity
+    return get_or_not_found(activity_list(user=user), activity_id, _("Activity not found."))
 
 
 # Tips rank by their ratings (a Bayesian average, so one 5-star vote does not beat twenty 4s)
@@ -299,7 +282,4 @@ def tip_list(*, user: Any, tag: str | None = None, q: str | None = None) -> Quer
 
 
 def tip_get(*, user: Any, tip_id: Any) -> Tip:
-    tip = tip_list(user=user).filter(pk=tip_id).first()
-    if tip is None:
-        raise NotFound(_("Tip not found."), code="not_found")
-    return tip
+    return get_or_not_found(tip_list(user=user), tip_id, _("Tip not found."))

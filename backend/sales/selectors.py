@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.core.errors import NotFound
+from backend.core.queries import get_or_not_found
 from backend.crm.models import Customer, OpportunityStatus
 from backend.crm.selectors import activity_list, contact_list, customer_owners, opportunity_list
 from backend.org.scoping import scope
@@ -125,10 +126,7 @@ def order_list(*, user: Any, status: str | None = None, customer: Any = None) ->
 
 
 def order_get(*, user: Any, order_id: Any) -> Order:
-    order = order_list(user=user).filter(pk=order_id).first()
-    if order is None:
-        raise NotFound(_("Order not found."), code="not_found")
-    return order
+    return get_or_not_found(order_list(user=user), order_id, _("Order not found."))
 
 
 def shipment_list(*, user: Any) -> QuerySet[Shipment]:
