@@ -49,3 +49,12 @@ def acting(*, user: Any | None, door: str, api_key: Any | None = None) -> Iterat
 def set_actor(*, user: Any | None, door: str, api_key: Any | None = None) -> None:
     """For authentication hooks that cannot wrap the whole call (django-ninja auth)."""
     _current.set(Actor(user=user, door=door, api_key=api_key))
+
+
+@contextmanager
+def acting_as(user: Any | None) -> Iterator[Actor]:
+    """The same door (and key) as now, another person: for a batch that came through one door
+    from many people, each person's part is theirs."""
+    actor = current_actor()
+    with acting(user=user, door=actor.door, api_key=actor.api_key) as inner:
+        yield inner

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_create_with_history
 
 from audit.context import Door, current_actor
 
@@ -30,3 +31,14 @@ def _actor_user(instance: Any = None, request: Any = None, **kwargs: Any) -> Any
 def history(**kwargs: Any) -> HistoricalRecords:
     """HistoricalRecords with the actor and the door filled in from `audit.context`."""
     return HistoricalRecords(bases=[DoorHistory], get_user=_actor_user, **kwargs)
+
+
+def bulk_create_with_door_history(objs: list[Any], model: type[models.Model], *, users: list[Any]) -> list[Any]:
+    """`bulk_create` with one history row per object, stamped like a save would stamp it: the door
+    of `audit.context`, and `users[i]` as the person behind `objs[i]` (a batch may hold many)."""
+    actor = current_actor()
+    for obj, user in zip(objs, users, strict=True):
+        obj._history_user = user
+    return bulk_create_with_history(objs, model, custom_historical_attrs={
+        "history_door": actor.door, "history_api_key_name": getattr(actor.api_key, "name", "") or "",
+    })

@@ -38,8 +38,10 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """The socket only listens; anything sent is ignored."""
 
-    async def dashboard_event(self, message: dict) -> None:
-        await self.send_json(message["event"])
+    async def dashboard_events(self, message: dict) -> None:
+        """Sales recorded together reach the socket as one frame each, as API.md has them."""
+        for event in message["events"]:
+            await self.send_json(event)
 
 
 application = AllowedHostsOriginValidator(AuthMiddlewareStack(DashboardConsumer.as_asgi()))

@@ -1,26 +1,34 @@
-"""The inbound pipeline, the same for the webhook, the sweeper and `manage.py sms`:
-store first, then read, authenticate, dispatch and reply.
+"""The inbound pipeline, the same for the webhook, the sweeper and `manage.py sms`: store first,
+then read, authenticate, dispatch and reply — one text, or a batch of texts that arrived
+together (`sms_gateway.batching` gathers the webhook's).
 
-The message row is committed on its own before anything else, so a crash in a handler leaves
-it `failed` with its error, to be run again by `sms_reprocess`. A retried webhook (same
-MessageSid) finds the row and gets the stored reply; it never creates anything twice.
+Texts are stored and committed before anything else, so a crash in a handler leaves them
+`failed` with the error, to be run again by `sms_reprocess`. A retried webhook (same MessageSid)
+finds the row and gets the stored reply; it never creates anything twice. A batch is handled in
+one transaction; when anything in it fails, its texts are handled again one at a time, so one
+bad text never costs the others theirs.
 """
 
 import logging
 import traceback
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.context import Door, acting
 from backend.core.errors import ApplicationError
+from backend.core.metrics import SMS_INBOUND, count_status
 from backend.core.phones import to_e164
 from backend.org.models import User
 from sms_gateway import outbound, segments
-from sms_gateway.commands import HANDLERS, NUMBER_HANDLERS, Outcome
+from sms_gateway.commands import BATCH_HANDLERS, HANDLERS, NUMBER_HANDLERS, Outcome, refusal
 from sms_gateway.language import Command, ParseError, Stop, error_text, parse
 from sms_gateway.models import InboundMessage, InboundStatus
 from sms_gateway.optouts import optout_set
@@ -32,52 +40,130 @@ RATE_LIMIT = 20
 RATE_WINDOW = timedelta(seconds=60)
 RATE_LIMITED = "rate_limited"
 BILINGUAL = ("en", "zh-hans")
+OPEN = (InboundStatus.RECEIVED, InboundStatus.FAILED)
+FINISHED_FIELDS = ["status", "error", "reply", "reference", "created_type", "created_id", "processed_at",
+                   "attempts", "user"]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text as the provider hands it over."""
+
+    provider: str
+    provider_id: str
+    sender: str
+    to: str
+    body: str
 
 
 def receive_and_process(*, provider: str, provider_id: str, sender: str, to: str, body: str) -> str | None:
     """The reply to answer inline, or None for an empty answer."""
-    message, created = receive(provider=provider, provider_id=provider_id, sender=sender, to=to, body=body)
-    if not created:
-        return message.reply or None  # a replay: the same answer, nothing new
-    return process(message.pk, inline=True)
+    return receive_and_process_many([Text(provider, provider_id, sender, to, body)])[0]
 
 
-def receive(*, provider: str, provider_id: str, sender: str, to: str, body: str) -> tuple[InboundMessage, bool]:
-    """Store the text, committed on its own. A concurrent duplicate loses on the unique id.
+def receive_and_process_many(texts: Sequence[Text]) -> list[str | None]:
+    """Each text's inline reply, in order. A replay gets the stored answer and changes nothing."""
+    stored = receive_many(texts)
+    replies = process_many([message.pk for message, created in stored if created], inline=True)
+    return [replies.get(message.pk, message.reply or None) for message, _ in stored]
+
+
+def receive_many(texts: Sequence[Text]) -> list[tuple[InboundMessage, bool]]:
+    """Store the texts, committed on their own: each row, and whether this call created it.
     NUL characters are dropped: PostgreSQL cannot store them, and a text must never be lost to one."""
-    sender, to, body = (value.replace("\x00", "") for value in (sender, to, body))
+    rows: dict[str, InboundMessage] = {}
+    for text in texts:
+        rows.setdefault(text.provider_id, _row(text))  # the same MessageSid twice in a batch: stored once
     try:
         with transaction.atomic():
-            message = InboundMessage.objects.create(
-                provider=provider, provider_id=provider_id, sender=to_e164(sender) or sender[:32], to=to[:32],
-                body=body,
-            )
-        return message, True
-    except IntegrityError:
-        return InboundMessage.objects.get(provider_id=provider_id), False
+            InboundMessage.objects.bulk_create(rows.values())
+    except IntegrityError:  # a retry of one of them, stored before or concurrently
+        if len(rows) > 1:
+            return [receive_many([text])[0] for text in texts]
+        message = InboundMessage.objects.get(provider_id=texts[0].provider_id)
+        return [(message, False) for _ in texts]
+    for row in rows.values():
+        count_status(SMS_INBOUND, InboundMessage._meta.label, row.pk, row.status)
+    seen: set[str] = set()
+    stored = []
+    for text in texts:
+        stored.append((rows[text.provider_id], text.provider_id not in seen))
+        seen.add(text.provider_id)
+    return stored
+
+
+def _row(text: Text) -> InboundMessage:
+    sender, to, body = (value.replace("\x00", "") for value in (text.sender, text.to, text.body))
+    return InboundMessage(
+        provider=text.provider, provider_id=text.provider_id, sender=to_e164(sender) or sender[:32], to=to[:32],
+        body=body,
+    )
 
 
 def process(message_id: int, *, inline: bool) -> str | None:
-    """Handle a stored text (new, stale or failed) and reply: inline, or through the queue."""
+    """Handle one stored text (new, stale or failed) and reply: inline, or through the queue."""
+    return process_many([message_id], inline=inline)[message_id]
+
+
+def process_many(message_ids: Sequence[int], *, inline: bool) -> dict[int, str | None]:
+    """Handle stored texts in one transaction; each id's reply. A text someone else finished
+    keeps its reply and is not handled again."""
+    if not message_ids:
+        return {}
     try:
         with transaction.atomic():
-            message = InboundMessage.objects.select_for_update().get(pk=message_id)
-            if message.status not in (InboundStatus.RECEIVED, InboundStatus.FAILED):
-                return message.reply or None  # someone else finished it
-            outcome = _handle(message)
-            _finish(message, outcome, inline=inline)
+            # In id order, so two batches never wait on each other's rows in a circle.
+            messages = list(InboundMessage.objects.select_for_update().filter(pk__in=message_ids).order_by("pk"))
+            open_messages = [message for message in messages if message.status in OPEN]
+            outcomes = _handle_many(open_messages)
+            _finish_many(open_messages, outcomes, inline=inline)
     except Exception:
-        logger.exception("SMS %s could not be processed", message_id)
-        return _fail(message_id, traceback.format_exc(limit=8), inline=inline)
-    return outcome.reply or None
+        if len(message_ids) > 1:
+            logger.warning("A batch of %s texts failed; handling them one at a time", len(message_ids))
+            return {pk: reply for message_id in message_ids for pk, reply in process_many([message_id],
+                                                                                         inline=inline).items()}
+        logger.exception("SMS %s could not be processed", message_ids[0])
+        return {message_ids[0]: _fail(message_ids[0], traceback.format_exc(limit=8), inline=inline)}
+    return {message.pk: message.reply or None for message in messages}
 
 
-def _handle(message: InboundMessage) -> Outcome:
-    command = parse(message.body, today=timezone.localdate())
-    user = message.user = _sender(message)
+def _handle_many(messages: list[InboundMessage]) -> dict[int, Outcome]:
+    today = timezone.localdate()
+    commands = {message.pk: parse(message.body, today=today) for message in messages}
+    senders = _senders(messages)
+    limited = _rate_limited(messages)
+    outcomes: dict[int, Outcome] = {}
+    for turn in _turns(messages):
+        batched: dict[type, list[tuple[InboundMessage, Command]]] = defaultdict(list)
+        for message in turn:
+            message.user = senders.get(message.sender)
+            command = commands[message.pk]
+            if message.pk not in limited and type(command) in BATCH_HANDLERS and message.user is not None:
+                batched[type(command)].append((message, command))
+            else:
+                outcomes[message.pk] = _handle_one(message, command, limited=message.pk in limited)
+        for kind, items in batched.items():
+            results = _batch_dispatch(kind, items)
+            outcomes.update((message.pk, outcome) for (message, _), outcome in zip(items, results, strict=True))
+    return outcomes
+
+
+def _turns(messages: list[InboundMessage]) -> Iterator[list[InboundMessage]]:
+    """The batch in turns where each sender has one text, in the order they came: a sender's
+    UNDO sees the SOLD they sent just before it."""
+    queues: dict[str, list[InboundMessage]] = defaultdict(list)
+    for message in messages:
+        queues[message.sender].append(message)
+    while queues:
+        yield [texts.pop(0) for texts in queues.values()]
+        queues = {sender: texts for sender, texts in queues.items() if texts}
+
+
+def _handle_one(message: InboundMessage, command: Command | ParseError, *, limited: bool) -> Outcome:
+    user = message.user
     # STOP and START are recorded for any number, so their history says `sms` too.
     with acting(user=user, door=Door.SMS):
-        if _rate_limited(message):
+        if limited:
             if isinstance(command, Stop):
                 optout_set(phone=message.sender, active=True, source="keyword")
             return _rate_limit_outcome(message)
@@ -97,20 +183,18 @@ def _dispatch(command: Command, user: User) -> Outcome:
         with transaction.atomic():  # a refusal undoes whatever the handler wrote
             return HANDLERS[type(command)](command, user)
     except ApplicationError as error:
-        return Outcome(reply=_refusal_text(error), status=InboundStatus.REJECTED, error=error.code)
+        return refusal(error)
 
 
-def _refusal_text(error: ApplicationError) -> str:
-    """The domain's own message, with what helps the sender fix the text."""
-    text = str(error.message)
-    suggestions = error.extra.get("suggestions") if error.code == "unknown_product" else None
-    if suggestions:
-        text += " " + _("Did you mean %(codes)s?") % {"codes": ", ".join(suggestions)}
-    return text
+def _batch_dispatch(kind: type, items: list[tuple[InboundMessage, Command]]) -> list[Outcome]:
+    """Texts of one command from different senders, in one go; each sender's refusal is theirs."""
+    with acting(user=None, door=Door.SMS):
+        return BATCH_HANDLERS[kind]([(command, message.user) for message, command in items])
 
 
-def _sender(message: InboundMessage) -> User | None:
-    return User.objects.filter(phone=message.sender, is_active=True).first()
+def _senders(messages: list[InboundMessage]) -> dict[str, User]:
+    phones = {message.sender for message in messages}
+    return {user.phone: user for user in User.objects.filter(phone__in=phones, is_active=True)}
 
 
 def _language_of(user: User | None) -> str:
@@ -139,14 +223,28 @@ def _bilingual(text: Any) -> str:
 
 
 def _in_language_of(message: InboundMessage, text: Any) -> str:
-    user = message.user or _sender(message)
+    user = message.user or User.objects.filter(phone=message.sender, is_active=True).first()
     if user is None:
         return _bilingual(text)
     with translation.override(user.preferred_language):
         return text()
 
 
-def _rate_limited(message: InboundMessage) -> bool:
+def _rate_limited(messages: list[InboundMessage]) -> set[int]:
+    """Texts whose sender sent RATE_LIMIT others in the minute before them. One query for the
+    batch; only a sender near the limit costs a query per text."""
+    if not messages:
+        return set()
+    window = InboundMessage.objects.filter(
+        sender__in={message.sender for message in messages},
+        received_at__gt=min(message.received_at for message in messages) - RATE_WINDOW,
+        received_at__lte=max(message.received_at for message in messages),
+    )
+    busy = {row["sender"] for row in window.values("sender").annotate(n=Count("pk")) if row["n"] > RATE_LIMIT}
+    return {message.pk for message in messages if message.sender in busy and _over_limit(message)}
+
+
+def _over_limit(message: InboundMessage) -> bool:
     recent = InboundMessage.objects.filter(
         sender=message.sender, received_at__gt=message.received_at - RATE_WINDOW, received_at__lte=message.received_at
     ).exclude(pk=message.pk)
@@ -161,25 +259,29 @@ def _rate_limit_outcome(message: InboundMessage) -> Outcome:
     return Outcome(reply=reply, status=InboundStatus.REJECTED, error=RATE_LIMITED)
 
 
-def _finish(message: InboundMessage, outcome: Outcome, *, inline: bool) -> None:
-    message.status, message.error = outcome.status, outcome.error
-    message.reply = segments.fit(outcome.reply, outbound.REPLY_SEGMENTS) if outcome.reply else ""
-    message.reference = outcome.reference
-    if outcome.created is not None:
-        # Through the generic relation, so the reply's `related` is this object, not a query for it.
-        message.created_object = outcome.created
-    message.processed_at = timezone.now()
-    message.attempts += 1
-    message.save()
-    _reply(message, inline=inline)
+def _finish_many(messages: list[InboundMessage], outcomes: dict[int, Outcome], *, inline: bool) -> None:
+    now = timezone.now()
+    for message in messages:
+        outcome = outcomes[message.pk]
+        message.status, message.error = outcome.status, outcome.error
+        message.reply = segments.fit(outcome.reply, outbound.REPLY_SEGMENTS) if outcome.reply else ""
+        message.reference = outcome.reference
+        if outcome.created is not None:
+            # Through the generic relation, so the reply's `related` is this object, not a query for it.
+            message.created_object = outcome.created
+        message.processed_at = now
+        message.attempts += 1
+    InboundMessage.objects.bulk_update(messages, FINISHED_FIELDS)
+    for message in messages:
+        count_status(SMS_INBOUND, InboundMessage._meta.label, message.pk, message.status)
+    _reply([message for message in messages if message.reply], inline=inline)
 
 
-def _reply(message: InboundMessage, *, inline: bool) -> None:
-    if not message.reply:
-        return
+def _reply(messages: list[InboundMessage], *, inline: bool) -> None:
     if inline:
-        outbound.record_inline_reply(inbound=message, body=message.reply)
-    else:
+        outbound.record_inline_replies(messages)
+        return
+    for message in messages:
         outbound.queue_sms(to=message.sender, body=message.reply, user=message.user, kind="reply",
                            related=message.created_object, is_reply=True, in_reply_to=message)
 
@@ -188,7 +290,7 @@ def _fail(message_id: int, error: str, *, inline: bool) -> str | None:
     """Keep the message `failed` with its error; the sender is told it is kept."""
     with transaction.atomic():
         message = InboundMessage.objects.select_for_update().get(pk=message_id)
-        if message.status not in (InboundStatus.RECEIVED, InboundStatus.FAILED):
+        if message.status not in OPEN:
             return message.reply or None
         first_failure = message.status == InboundStatus.RECEIVED
         message.status, message.error = InboundStatus.FAILED, error
@@ -198,5 +300,5 @@ def _fail(message_id: int, error: str, *, inline: bool) -> str | None:
             message.reply = segments.fit(_in_language_of(message, _could_not_process), outbound.REPLY_SEGMENTS)
         message.save()
         if first_failure:
-            _reply(message, inline=inline)
+            _reply([message], inline=inline)
     return message.reply or None

@@ -47,8 +47,18 @@ def _store(
     *, to: str, body: str, user: Any, kind: str, related: Model | None, is_reply: bool,
     in_reply_to: InboundMessage | None, status: str,
 ) -> OutboundMessage:
+    message = _row(to=to, body=body, user=user, kind=kind, related=related, is_reply=is_reply,
+                   in_reply_to=in_reply_to, status=status)
+    message.save(force_insert=True)
+    return message
+
+
+def _row(
+    *, to: str, body: str, user: Any, kind: str, related: Model | None, is_reply: bool,
+    in_reply_to: InboundMessage | None, status: str,
+) -> OutboundMessage:
     body = segments.fit(body, REPLY_SEGMENTS if is_reply else MAX_SEGMENTS)
-    return OutboundMessage.objects.create(
+    return OutboundMessage(
         to=to_e164(to) or to, body=body, user=user, kind=kind, is_reply=is_reply, in_reply_to=in_reply_to,
         related_type=ContentType.objects.get_for_model(related) if related is not None else None,
         related_id=str(related.pk) if related is not None else "",
@@ -80,12 +90,16 @@ def hand_over(message_id: int) -> None:
     transaction.on_commit(lambda: send_outbound.delay(message_id), robust=True)
 
 
-def record_inline_reply(*, inbound: InboundMessage, body: str) -> OutboundMessage:
-    """A reply that went back inside the webhook's answer: kept like every other text."""
-    return _store(
-        to=inbound.sender, body=body, user=inbound.user, kind="reply", related=inbound.created_object,
-        is_reply=True, in_reply_to=inbound, status=OutboundStatus.SENT_INLINE,
-    )
+def record_inline_replies(inbound: list[InboundMessage]) -> list[OutboundMessage]:
+    """Replies that went back inside the webhook's answer: kept like every other text."""
+    rows = OutboundMessage.objects.bulk_create([
+        _row(to=message.sender, body=message.reply, user=message.user, kind="reply", related=message.created_object,
+             is_reply=True, in_reply_to=message, status=OutboundStatus.SENT_INLINE)
+        for message in inbound
+    ])
+    for row in rows:  # bulk_create sends no post_save: the metric is counted here
+        count_status(SMS_OUTBOUND, OutboundMessage._meta.label, row.pk, row.status)
+    return rows
 
 
 @dataclass(frozen=True)

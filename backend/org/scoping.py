@@ -39,19 +39,27 @@ def sees_everything(user: Any) -> bool:
 
 def scope(queryset: QuerySet[M], user: Any) -> QuerySet[M]:
     """`queryset` narrowed to the rows `user` may see."""
-    model = queryset.model
-    if user is None or not getattr(user, "is_active", False):
+    condition = sight(queryset.model, user)
+    if condition is None:
         return queryset.none()
+    return queryset.filter(condition) if condition else queryset
+
+
+def sight(model: type[Model], user: Any) -> Q | None:
+    """The rows of `model` that `user` may see, as a condition: None for none, an empty Q for
+    all. `scope()` applies it; a read for many people at once combines several."""
+    if user is None or not getattr(user, "is_active", False):
+        return None
     if sees_everything(user):
-        return queryset
+        return Q()
     if user.role == Role.LOGISTICS:
-        return queryset if getattr(model, "scope_logistics", False) else queryset.none()
+        return Q() if getattr(model, "scope_logistics", False) else None
     if getattr(model, "scope_company_wide", False):  # shared knowledge, e.g. tips
-        return queryset
+        return Q()
     owner_path = getattr(model, "scope_owner", None)
     if owner_path is None:
-        return queryset.none()
-    return queryset.filter(_owner_condition(model, owner_path, user))
+        return None
+    return _owner_condition(model, owner_path, user)
 
 
 def _owner_condition(model: type[Model], owner_path: str, user: User) -> Q:

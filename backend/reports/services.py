@@ -3,7 +3,7 @@
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -313,11 +313,15 @@ def dashboard_group(user_id: int) -> str:
     return f"dashboard.{user_id}"
 
 
-def dashboard_audience(rep: User) -> set[int]:
-    """Every manager above `rep`, at every level, and every executive."""
-    audience: set[int] = set(
-        User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True).values_list("pk", flat=True)
-    )
+def dashboard_audience(rep: User, executives: set[int] | None = None) -> set[int]:
+    """Every manager above `rep`, at every level, and every executive (`executives`, when the
+    caller already has them)."""
+    if executives is None:
+        executives = set(
+            User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True)
+            .values_list("pk", flat=True)
+        )
+    audience = set(executives)
     manager_id = rep.manager_id
     while manager_id is not None and manager_id not in audience:
         audience.add(manager_id)
@@ -325,13 +329,9 @@ def dashboard_audience(rep: User) -> set[int]:
     return audience
 
 
-def sale_event(sales: Iterable[Sale]) -> dict | None:
+def sale_event(sales: list[Sale], rep: User) -> dict:
     """The websocket event of one sale report: {"type", "id", "created", "data"}."""
-    sales = list(sales)
-    if not sales:
-        return None
     first = sales[0]
-    rep = User.objects.select_related("branch__region").get(pk=first.rep_id)
     return {
         "type": "sale_recorded",
         "id": first.reference,
@@ -346,17 +346,29 @@ def sale_event(sales: Iterable[Sale]) -> dict | None:
     }
 
 
-def dashboard_sale_recorded(*, sales: list[Sale]) -> None:
-    """Tell every dashboard above the rep that a sale was recorded (called after commit; best
-    effort: a dashboard that misses it shows the sale at its next refresh)."""
-    event = sale_event(sales)
+def dashboard_sales_recorded(*, reports: list[list[Sale]]) -> None:
+    """Tell every dashboard above each rep that their sales were recorded: one message per
+    dashboard for the lot (called after commit; best effort: a dashboard that misses one shows
+    the sale at its next refresh)."""
     layer = get_channel_layer()
-    if event is None or layer is None:
+    reports = [sales for sales in reports if sales]
+    if layer is None or not reports:
         return
-    message = {"type": "dashboard.event", "event": event}
-    groups = [dashboard_group(user_id) for user_id in dashboard_audience(sales[0].rep)]
+    reps = User.objects.select_related("branch__region").in_bulk({sales[0].rep_id for sales in reports})
+    executives = set(
+        User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True).values_list("pk", flat=True)
+    )
+    audiences = {rep_id: dashboard_audience(rep, executives) for rep_id, rep in reps.items()}
+    events: dict[int, list[dict]] = defaultdict(list)
+    for sales in reports:
+        event = sale_event(sales, reps[sales[0].rep_id])
+        for user_id in audiences[sales[0].rep_id]:
+            events[user_id].append(event)
 
     async def send_all() -> None:  # one crossing into the event loop for every dashboard
-        await asyncio.gather(*(layer.group_send(group, message) for group in groups))
+        await asyncio.gather(*(
+            layer.group_send(dashboard_group(user_id), {"type": "dashboard.events", "events": lot})
+            for user_id, lot in events.items()
+        ))
 
     async_to_sync(send_all)()

@@ -1,13 +1,16 @@
 """Reads of sales, orders and shipments, always through the caller's scope."""
 
 import difflib
+import operator
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import reduce
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +18,7 @@ from backend.core.errors import NotFound
 from backend.core.queries import get_or_not_found
 from backend.crm.models import Customer, OpportunityStatus
 from backend.crm.selectors import activity_list, contact_list, customer_owners, opportunity_list
-from backend.org.scoping import scope
+from backend.org.scoping import scope, sight
 from backend.sales.models import Order, Product, Reward, RewardRule, RewardStatus, Sale, Shipment
 
 _ORDER_PARTS = re.compile(r"^([A-Za-z]+)[\s-]*(\d+)$")
@@ -43,15 +46,24 @@ def order_get_by_number(*, user: Any, number: str) -> Order:
     return order
 
 
+def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
+    """Active products by their (upper-case) code."""
+    products = Product.objects.filter(code__in={code.upper() for code in codes}, is_active=True)
+    return {product.code: product for product in products.select_related("division")}
+
+
 def product_get_by_code(code: str) -> Product:
-    product = Product.objects.filter(code=code.upper(), is_active=True).select_related("division").first()
+    product = products_by_code([code]).get(code.upper())
     if product is None:
-        raise NotFound(
-            _("Unknown product %(code)s.") % {"code": code},
-            code="unknown_product",
-            extra={"suggestions": product_codes_like(code)},
-        )
+        raise unknown_product(code)
     return product
+
+
+def unknown_product(code: str) -> NotFound:
+    return NotFound(
+        _("Unknown product %(code)s.") % {"code": code}, code="unknown_product",
+        extra={"suggestions": product_codes_like(code)},
+    )
 
 
 def product_codes_like(code: str, limit: int = 3) -> list[str]:
@@ -69,7 +81,15 @@ def reward_rule_for(product: Product, on: date) -> RewardRule | None:
 
 
 def sale_holding_serial(serial: str) -> Sale | None:
-    return Sale.objects.filter(serial=serial, voided_at__isnull=True).first()
+    return sales_holding_serials([serial]).get(serial)
+
+
+def sales_holding_serials(serials: Iterable[str]) -> dict[str, Sale]:
+    """The valid sale holding each serial that one holds."""
+    serials = set(serials)
+    if not serials:
+        return {}
+    return {sale.serial: sale for sale in Sale.objects.filter(serial__in=serials, voided_at__isnull=True)}
 
 
 @dataclass(frozen=True)
@@ -87,27 +107,63 @@ def _day_start(day: date) -> datetime:
 
 def tally(*, user: Any, today: date | None = None) -> Tally:
     """Today's and this month's sales and rewards, and shipments waiting for OK, in scope."""
+    return tallies([user], today=today)[0]
+
+
+def tallies(users: Sequence[Any], *, today: date | None = None) -> list[Tally]:
+    """`tally` for several people in two queries, each figure through that person's own scope."""
     today = today or timezone.localdate()
     month_start = _day_start(today.replace(day=1))
     day_start, day_end = _day_start(today), _day_start(today + timedelta(days=1))
-    sales = scope(Sale.objects.filter(voided_at__isnull=True, sold_at__gte=month_start, sold_at__lt=day_end), user)
+    figures = _sales_figures(users, month_start, day_start, day_end)
+    waiting = _awaiting_ok(users)
+    return [
+        Tally(
+            sales_today=figures.get(f"today{n}") or 0,
+            rewards_today=figures.get(f"rewards_today{n}") or Decimal(0),
+            sales_month=figures.get(f"month{n}") or 0,
+            rewards_month=figures.get(f"rewards_month{n}") or Decimal(0),
+            awaiting_ok=waiting[n],
+        )
+        for n in range(len(users))
+    ]
+
+
+def _sales_figures(users: Sequence[Any], month_start: datetime, day_start: datetime, day_end: datetime) -> dict:
+    sights = {n: condition for n, user in enumerate(users) if (condition := sight(Sale, user)) is not None}
+    if not sights:
+        return {}
     # One pass gives counts and reward sums: a reward belongs to one sale and to that sale's rep.
     live = Q(reward__status__in=[s for s in RewardStatus.values if s != RewardStatus.CANCELLED])
     today_only = Q(sold_at__gte=day_start)
-    figures = sales.aggregate(
-        month=Count("pk"), today=Count("pk", filter=today_only),
-        rewards_month=Sum("reward__amount", filter=live), rewards_today=Sum("reward__amount", filter=live & today_only),
-    )
-    waiting = scope(
-        Shipment.objects.filter(customer_told_at__isnull=True, received_at__isnull=True), user
-    ).select_related("order")
-    return Tally(
-        sales_today=figures["today"],
-        rewards_today=figures["rewards_today"] or Decimal(0),
-        sales_month=figures["month"],
-        rewards_month=figures["rewards_month"] or Decimal(0),
-        awaiting_ok=sorted({s.order.number for s in waiting[:20]}),
-    )
+    aggregates = {}
+    for n, seen in sights.items():
+        aggregates |= {
+            f"month{n}": Count("pk", filter=seen), f"today{n}": Count("pk", filter=seen & today_only),
+            f"rewards_month{n}": Sum("reward__amount", filter=seen & live),
+            f"rewards_today{n}": Sum("reward__amount", filter=seen & live & today_only),
+        }
+    sales = Sale.objects.filter(voided_at__isnull=True, sold_at__gte=month_start, sold_at__lt=day_end)
+    return sales.filter(reduce(operator.or_, sights.values())).aggregate(**aggregates)
+
+
+def _awaiting_ok(users: Sequence[Any], limit: int = 20) -> list[list[str]]:
+    """The orders (at most `limit`, latest first) whose shipment each person should confirm."""
+    waiting: list[list[str]] = [[] for _ in users]
+    sights = {n: condition for n, user in enumerate(users) if (condition := sight(Shipment, user)) is not None}
+    if not sights:
+        return waiting
+    flags = {f"seen{n}": ExpressionWrapper(condition or Q(pk__isnull=False), output_field=BooleanField())
+             for n, condition in sights.items()}
+    pending = Shipment.objects.filter(customer_told_at__isnull=True, received_at__isnull=True)
+    pending = pending.filter(reduce(operator.or_, sights.values())).annotate(**flags).order_by("-shipped_at")
+    if any(not condition for condition in sights.values()):
+        pending = pending[: limit * 50]  # someone sees the whole company: its latest are enough
+    for row in pending.values("order__number", *flags):
+        for n in sights:
+            if row[f"seen{n}"] and len(waiting[n]) < limit and row["order__number"] not in waiting[n]:
+                waiting[n].append(row["order__number"])
+    return [sorted(numbers) for numbers in waiting]
 
 
 def sales_of_report(reference: str) -> QuerySet[Sale]:

@@ -1,14 +1,18 @@
 """Writes of sales, rewards and shipments: the same functions serve SMS, the app and the admin."""
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.context import acting_as
+from audit.history import bulk_create_with_door_history
 from backend.core.errors import ApplicationError, Forbidden, NotFound
 from backend.core.models import FieldReport
 from backend.crm.models import Customer
@@ -16,9 +20,16 @@ from backend.crm.selectors import customer_for_hint
 from backend.crm.services import activity_void, conflict_open
 from backend.notifications.services import in_language_of, notify
 from backend.org.models import Role
-from backend.reports.services import dashboard_sale_recorded
+from backend.reports.services import dashboard_sales_recorded
 from backend.sales.models import Order, OrderStatus, Product, Reward, RewardStatus, Sale, SerialRule, Shipment
-from backend.sales.selectors import order_get_by_number, product_get_by_code, reward_rule_for, sale_holding_serial
+from backend.sales.selectors import (
+    order_get_by_number,
+    products_by_code,
+    reward_rule_for,
+    sale_holding_serial,
+    sales_holding_serials,
+    unknown_product,
+)
 from backend.sales.serials import vin_problem
 
 UNDO_WINDOW = timedelta(minutes=30)
@@ -35,7 +46,186 @@ class SaleReport:
     conflict_opened: bool
 
 
-def _check_units(product: Product, quantity: int, serials: list[str]) -> None:
+@dataclass(frozen=True)
+class SaleRequest:
+    """One report for `sale_reports`: what `sale_report` takes, for one rep."""
+
+    rep: Any
+    product_code: str
+    quantity: int | None = None
+    serials: Sequence[str] = ()
+    customer_hint: str | None = None
+    customer: Customer | None = None
+    sold_at: datetime | None = None
+    ids: Sequence[Any] | None = None
+    language: str | None = None  # the rep's, for a refusal: a batch mixes languages
+
+
+@dataclass(frozen=True)
+class _Checked:
+    request: SaleRequest
+    product: Product
+    quantity: int
+    serials: list[str]
+
+
+def sale_report(
+    *, rep: Any, product_code: str, quantity: int | None = None, serials: list[str] | None = None,
+    customer_hint: str | None = None, channel: str, sold_at: datetime | None = None, ids: list[Any] | None = None,
+    customer: Customer | None = None,
+) -> SaleReport:
+    """Record one sale per unit and its reward (pending approval), under one reference.
+
+    A serial already held by a valid sale is refused naming that sale's reference, also when two
+    reports race: the partial unique index settles it and the loser is told who won.
+    """
+    request = SaleRequest(rep, product_code, quantity, tuple(serials or ()), customer_hint, customer, sold_at, ids)
+    result = sale_reports([request], channel=channel)[0]
+    if isinstance(result, ApplicationError):
+        raise result
+    return result
+
+
+def sale_reports(requests: Sequence[SaleRequest], *, channel: str) -> list[SaleReport | ApplicationError]:
+    """`sale_report` for texts that arrived together: each its report, or why it was refused.
+
+    The lot is written in a few statements. A serial named twice in the batch waits for a
+    second round, where it meets the first as a held serial; a race lost to another process
+    sends every report through alone, so only the loser is refused.
+    """
+    results: dict[int, SaleReport | ApplicationError] = {}
+    checked = _check_requests(requests, results)
+    now, later = _split_repeated_serials(checked)
+    if now:
+        try:
+            with transaction.atomic():
+                results.update(_record(now, channel, results))
+        except IntegrityError:
+            if len(now) > 1:
+                later.update(now)
+            else:
+                (n, item), = now.items()
+                raced = next((held for s in item.serials if (held := sale_holding_serial(s))), None)
+                if raced is None:
+                    raise
+                results[n] = _serial_taken(raced)
+    for n, item in later.items():
+        results[n] = sale_reports([item.request], channel=channel)[0]
+    return [results[n] for n in range(len(requests))]
+
+
+def _check_requests(requests: Sequence[SaleRequest], refused: dict) -> dict[int, _Checked]:
+    """Every check that needs no write, for the lot in two queries; refusals go to `refused`."""
+    products = products_by_code(request.product_code for request in requests)
+    held = sales_holding_serials(s.strip().upper() for request in requests for s in request.serials)
+    checked = {}
+    for n, request in enumerate(requests):
+        with _speaking(request.language):
+            try:
+                checked[n] = _check_request(request, products, held)
+            except ApplicationError as error:
+                refused[n] = error
+    return checked
+
+
+def _check_request(request: SaleRequest, products: dict[str, Product], held: dict[str, Sale]) -> _Checked:
+    if request.rep.role != Role.REP:
+        raise Forbidden(_("Only reps report sales."), code="forbidden_role")
+    product = products.get(request.product_code.upper())
+    if product is None:
+        raise unknown_product(request.product_code)
+    serials = [s.strip().upper() for s in request.serials]
+    quantity = request.quantity or len(serials) or 1
+    _check_units(product, quantity, serials, held)
+    return _Checked(request, product, quantity, serials)
+
+
+def _speaking(language: str | None) -> AbstractContextManager:
+    return translation.override(language) if language else nullcontext()
+
+
+def _split_repeated_serials(checked: dict[int, _Checked]) -> tuple[dict[int, _Checked], dict[int, _Checked]]:
+    now, later, taken = {}, {}, set()
+    for n, item in checked.items():
+        if taken.isdisjoint(item.serials):
+            now[n] = item
+            taken.update(item.serials)
+        else:
+            later[n] = item
+    return now, later
+
+
+def _record(items: dict[int, _Checked], channel: str, refused: dict) -> dict[int, SaleReport]:
+    """Write the lot: customers first (a hint may be refused), then one insert per table."""
+    customers, conflicts = {}, set()
+    for n, item in list(items.items()):
+        request = item.request
+        if request.customer is not None or not request.customer_hint:
+            customers[n] = request.customer
+            continue
+        with _speaking(request.language), acting_as(request.rep):
+            try:
+                customers[n], opened = _resolve_customer(request.rep, request.customer_hint, channel)
+            except ApplicationError as error:
+                refused[n] = error
+                del items[n]
+                continue
+        if opened:
+            conflicts.add(n)
+    if not items:
+        return {}
+    reports = FieldReport.objects.bulk_create([
+        FieldReport(kind=FieldReport.Kind.SALE, reporter=item.request.rep, channel=channel) for item in items.values()
+    ])
+    now = timezone.now()
+    sales_of = {n: _units(item, customers[n], report.reference, channel, now) for (n, item), report
+                in zip(items.items(), reports, strict=True)}
+    sales = [sale for units in sales_of.values() for sale in units]
+    bulk_create_with_door_history(sales, Sale, users=[sale.rep for sale in sales])
+    rewards = _rewards(sales)
+    bulk_create_with_door_history(rewards, Reward, users=[reward.rep for reward in rewards])
+    # Managers' and executives' dashboards show them live once committed (robust: never fails the sales).
+    # A lambda, not a partial: Django names a failing robust callback by its __qualname__.
+    transaction.on_commit(lambda: dashboard_sales_recorded(reports=list(sales_of.values())), robust=True)
+    return {
+        n: SaleReport(
+            units[0].reference, items[n].product, units, sum((s.reward.amount for s in units if hasattr(s, "reward")),
+                                                            Decimal(0)),
+            customers[n], n in conflicts,
+        )
+        for n, units in sales_of.items()
+    }
+
+
+def _units(item: _Checked, customer: Customer | None, reference: str, channel: str, now: datetime) -> list[Sale]:
+    request = item.request
+    return [
+        Sale(
+            **({"id": request.ids[unit]} if request.ids else {}),
+            reference=reference, product=item.product, rep=request.rep, customer=customer,
+            serial=item.serials[unit] if item.serials else None, unit_price=item.product.price, channel=channel,
+            sold_at=request.sold_at or now,
+        )
+        for unit in range(item.quantity)
+    ]
+
+
+def _rewards(sales: list[Sale]) -> list[Reward]:
+    """Each sale's reward under the rule of its product on its day, if there is one."""
+    rules = {}
+    rewards = []
+    for sale in sales:
+        key = (sale.product_id, timezone.localdate(sale.sold_at))
+        if key not in rules:
+            rules[key] = reward_rule_for(sale.product, key[1])
+        rule = rules[key]
+        if rule is not None:
+            sale.reward = Reward(sale=sale, rep=sale.rep, rule=rule, amount=rule.amount_per_unit)
+            rewards.append(sale.reward)
+    return rewards
+
+
+def _check_units(product: Product, quantity: int, serials: list[str], held: dict[str, Sale]) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise ApplicationError(_("Quantity must be a whole number from 1 to 999."), code="bad_quantity")
     if serials and len(serials) != quantity:
@@ -52,10 +242,10 @@ def _check_units(product: Product, quantity: int, serials: list[str]) -> None:
     if len(set(serials)) != len(serials):
         raise ApplicationError(_("The same serial number is given twice."), code="serial_repeated")
     for serial in serials:
-        _check_serial(product, serial)
+        _check_serial(product, serial, held)
 
 
-def _check_serial(product: Product, serial: str) -> None:
+def _check_serial(product: Product, serial: str, held_serials: dict[str, Sale]) -> None:
     if product.serial_rule == SerialRule.VIN:
         problem = vin_problem(serial)
         if problem == "bad_vin":
@@ -69,7 +259,7 @@ def _check_serial(product: Product, serial: str) -> None:
                 % {"serial": serial},
                 code="bad_vin_check_digit", extra={"serial": serial},
             )
-    held = sale_holding_serial(serial)
+    held = held_serials.get(serial)
     if held is not None:
         raise _serial_taken(held)
 
@@ -95,61 +285,6 @@ def _resolve_customer(rep: Any, hint: str | None, channel: str) -> tuple[Custome
             raise
         conflict_open(existing=other, reported_by=rep, source=channel, matched_on="phone", proposed={"phone": phone})
         return None, True
-
-
-def sale_report(
-    *, rep: Any, product_code: str, quantity: int | None = None, serials: list[str] | None = None,
-    customer_hint: str | None = None, channel: str, sold_at: datetime | None = None, ids: list[Any] | None = None,
-    customer: Customer | None = None,
-) -> SaleReport:
-    """Record one sale per unit and its reward (pending approval), under one reference.
-
-    A serial already held by a valid sale is refused naming that sale's reference, also when two
-    reports race: the partial unique index settles it and the loser is told who won.
-    """
-    if rep.role != Role.REP:
-        raise Forbidden(_("Only reps report sales."), code="forbidden_role")
-    serials = [s.strip().upper() for s in serials or []]
-    quantity = quantity or len(serials) or 1
-    product = product_get_by_code(product_code)
-    _check_units(product, quantity, serials)
-    sold_at = sold_at or timezone.now()
-    try:
-        with transaction.atomic():
-            # The app names the customer by id (already in the rep's sight); SMS by a hint.
-            conflict_opened = False
-            if customer is None:
-                customer, conflict_opened = _resolve_customer(rep, customer_hint, channel)
-            report = FieldReport.objects.create(kind=FieldReport.Kind.SALE, reporter=rep, channel=channel)
-            sales = _create_units(rep, product, quantity, serials, customer, report.reference, channel, sold_at, ids)
-    except IntegrityError:
-        raced = next((held for s in serials if (held := sale_holding_serial(s))), None)
-        if raced is None:
-            raise
-        raise _serial_taken(raced) from None
-    # Managers' and executives' dashboards show it live once committed (robust: never fails the sale).
-    # A lambda, not a partial: Django names a failing robust callback by its __qualname__.
-    transaction.on_commit(lambda: dashboard_sale_recorded(sales=sales), robust=True)
-    reward_total = sum((s.reward.amount for s in sales if hasattr(s, "reward")), Decimal(0))
-    return SaleReport(report.reference, product, sales, reward_total, customer, conflict_opened)
-
-
-def _create_units(
-    rep: Any, product: Product, quantity: int, serials: list[str], customer: Customer | None,
-    reference: str, channel: str, sold_at: datetime, ids: list[Any] | None,
-) -> list[Sale]:
-    rule = reward_rule_for(product, timezone.localdate(sold_at))
-    sales = []
-    for unit in range(quantity):
-        sale = Sale.objects.create(
-            **({"id": ids[unit]} if ids else {}),
-            reference=reference, product=product, rep=rep, customer=customer,
-            serial=serials[unit] if serials else None, unit_price=product.price, channel=channel, sold_at=sold_at,
-        )
-        if rule is not None:
-            sale.reward = Reward.objects.create(sale=sale, rep=rep, rule=rule, amount=rule.amount_per_unit)
-        sales.append(sale)
-    return sales
 
 
 def report_undo(*, user: Any, reference: str | None = None, now: datetime | None = None) -> FieldReport:

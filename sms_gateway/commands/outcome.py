@@ -1,7 +1,9 @@
 from dataclasses import dataclass
 
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
+from backend.core.errors import ApplicationError
 from sms_gateway.models import InboundStatus
 
 
@@ -14,3 +16,12 @@ class Outcome:
     error: str = ""
     created: Model | None = None
     reference: str = ""
+
+
+def refusal(error: ApplicationError) -> Outcome:
+    """A refused text: the domain's own message, with what helps the sender fix it."""
+    text = str(error.message)
+    suggestions = error.extra.get("suggestions") if error.code == "unknown_product" else None
+    if suggestions:
+        text += " " + _("Did you mean %(codes)s?") % {"codes": ", ".join(suggestions)}
+    return Outcome(reply=text, status=InboundStatus.REJECTED, error=error.code)

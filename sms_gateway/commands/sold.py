@@ -2,22 +2,47 @@
 
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from audit.context import Door
-from backend.sales.selectors import tally
-from backend.sales.services import sale_report
+from backend.core.errors import ApplicationError
+from backend.sales.selectors import Tally, tallies
+from backend.sales.services import SaleReport, SaleRequest, sale_reports
 from sms_gateway.commands.format import money
-from sms_gateway.commands.outcome import Outcome
+from sms_gateway.commands.outcome import Outcome, refusal
 from sms_gateway.language import Sold
 
 
 def handle(command: Sold, user: Any) -> Outcome:
-    report = sale_report(
-        rep=user, product_code=command.product, quantity=command.qty, serials=list(command.serials),
-        customer_hint=command.customer, channel=Door.SMS,
-    )
-    today = tally(user=user)
+    return handle_many([(command, user)])[0]
+
+
+def handle_many(texts: list[tuple[Sold, Any]]) -> list[Outcome]:
+    """SOLD texts from different reps, recorded together; each gets its own reply."""
+    requests = [
+        SaleRequest(rep=user, product_code=command.product, quantity=command.qty, serials=tuple(command.serials),
+                    customer_hint=command.customer, language=_language(command, user))
+        for command, user in texts
+    ]
+    results = sale_reports(requests, channel=Door.SMS)
+    recorded = [user for (_, user), result in zip(texts, results, strict=True) if isinstance(result, SaleReport)]
+    today = dict(zip((user.pk for user in recorded), tallies(recorded), strict=True))
+    outcomes = []
+    for request, result in zip(requests, results, strict=True):
+        with translation.override(request.language):
+            if isinstance(result, ApplicationError):
+                outcomes.append(refusal(result))
+            else:
+                outcomes.append(_recorded(result, today[request.rep.pk]))
+    return outcomes
+
+
+def _language(command: Sold, user: Any) -> str:
+    return command.lang or user.preferred_language
+
+
+def _recorded(report: SaleReport, today: Tally) -> Outcome:
     parts = {
         "reference": report.reference, "qty": len(report.sales), "code": report.product.code,
         "unit": money(report.reward_total / len(report.sales)), "reward": money(report.reward_total),

@@ -2,16 +2,30 @@
 
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from backend.sales.selectors import tally
+from backend.sales.selectors import Tally, tallies
 from sms_gateway.commands.format import money
 from sms_gateway.commands.outcome import Outcome
 from sms_gateway.language import Status
 
 
 def handle(command: Status, user: Any) -> Outcome:
-    t = tally(user=user)
+    return handle_many([(command, user)])[0]
+
+
+def handle_many(texts: list[tuple[Status, Any]]) -> list[Outcome]:
+    """STATUS texts from different people, read together."""
+    figures = tallies([user for _, user in texts])
+    outcomes = []
+    for (command, user), tally in zip(texts, figures, strict=True):
+        with translation.override(command.lang or user.preferred_language):
+            outcomes.append(_status(tally))
+    return outcomes
+
+
+def _status(t: Tally) -> Outcome:
     reply = _(
         "Today: %(today)s sold, reward %(today_reward)s. This month: %(month)s sold, reward %(month_reward)s."
     ) % {

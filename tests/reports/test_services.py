@@ -158,8 +158,8 @@ def test_a_reported_sale_reaches_every_dashboard_above_the_rep(world, django_cap
 
     for name in ("boss", "m1"):
         message = async_to_sync(layer.receive)(channels[name])
-        assert message["type"] == "dashboard.event"
-        event = message["event"]
+        assert message["type"] == "dashboard.events"
+        [event] = message["events"]
         assert (event["type"], event["id"]) == ("sale_recorded", report.reference)
         shown = ("rep", "branch", "region", "product", "units", "revenue", "customer")
         assert {k: event["data"][k] for k in shown} == {

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from backend.sales.models import Sale
 from sms_gateway import inbound
-from sms_gateway.commands import HANDLERS, sold
+from sms_gateway.commands import BATCH_HANDLERS, sold
 from sms_gateway.language import Sold
 from sms_gateway.models import InboundMessage, InboundStatus, OptOut, OutboundMessage, OutboundStatus
 from tests.factories import ProductFactory, RepFactory, RewardRuleFactory
@@ -128,10 +128,10 @@ def test_a_replayed_webhook_answers_the_same_and_creates_nothing(people, client)
 
 
 def test_a_duplicate_delivery_finds_the_stored_row(people):
-    fields = {"provider": "twilio", "provider_id": "SM1", "sender": ZHANG, "to": SERVICE_NUMBER, "body": "STATUS"}
+    text = inbound.Text(provider="twilio", provider_id="SM1", sender=ZHANG, to=SERVICE_NUMBER, body="STATUS")
 
-    first, created = inbound.receive(**fields)
-    again, created_again = inbound.receive(**fields)
+    [(first, created)] = inbound.receive_many([text])
+    [(again, created_again)] = inbound.receive_many([text])
 
     assert (created, created_again) == (True, False) and first.pk == again.pk
 
@@ -154,13 +154,13 @@ def test_the_sender_is_stored_in_e164(people, client):
 # ---------------------------------------------------------------- crashes
 
 
-def crash_after_the_sale(command: Sold, user) -> None:
-    sold.handle(command, user)
+def crash_after_the_sale(texts: list) -> None:
+    sold.handle_many(texts)
     raise RuntimeError("disk on fire")
 
 
 def test_a_crash_leaves_the_message_failed_and_twilio_a_well_formed_answer(people, client, monkeypatch):
-    monkeypatch.setitem(HANDLERS, Sold, crash_after_the_sale)
+    monkeypatch.setitem(BATCH_HANDLERS, Sold, crash_after_the_sale)
     crashing = params("SOLD BCD470 2")
 
     response = signed_post(client, INBOUND, crashing)
@@ -177,9 +177,9 @@ def test_a_crash_leaves_the_message_failed_and_twilio_a_well_formed_answer(peopl
 
 def test_sms_reprocess_runs_failed_messages_again(people, client, monkeypatch, outbox,
                                                    django_capture_on_commit_callbacks):
-    monkeypatch.setitem(HANDLERS, Sold, crash_after_the_sale)
+    monkeypatch.setitem(BATCH_HANDLERS, Sold, crash_after_the_sale)
     signed_post(client, INBOUND, params("SOLD BCD470 2"))
-    monkeypatch.setitem(HANDLERS, Sold, sold.handle)  # the bug is fixed and deployed
+    monkeypatch.setitem(BATCH_HANDLERS, Sold, sold.handle_many)  # the bug is fixed and deployed
 
     with django_capture_on_commit_callbacks(execute=True):
         call_command("sms_reprocess", stdout=io.StringIO())
