@@ -187,6 +187,10 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
 # Most texts a second from one sending number, across all workers (backend/core/pacing.py); 0: no limit.
 SMS_SENDER_RATE_PER_SECOND = env.float("SMS_SENDER_RATE_PER_SECOND", default=0)
+# Most inbound texts a web process handles in one go (sms_gateway/batching.py); 1: each alone.
+SMS_INBOUND_BATCH = env.int("SMS_INBOUND_BATCH", default=64)
+# How long a webhook waits for its batch to start before answering empty (the reply is then queued).
+SMS_INBOUND_WAIT_SECONDS = env.float("SMS_INBOUND_WAIT_SECONDS", default=8)
 # Behind a proxy, the META key of the header with the caller's address (e.g. HTTP_X_REAL_IP, set by
 # nginx): the app's sign-in is rate-limited per client address.
 CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")

@@ -5,6 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sms_gateway import inbound, outbound
+from sms_gateway.batching import batcher
 from sms_gateway.providers.twilio import webhooks
 
 
@@ -16,9 +17,11 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     fields = webhooks.parse_inbound(request)
     if fields is None:
         return HttpResponseBadRequest("MessageSid is required.")
-    reply = inbound.receive_and_process(
-        provider="twilio", provider_id=fields.sid, sender=fields.sender, to=fields.to, body=fields.body
+    [(message, created)] = inbound.receive_many(
+        [inbound.Text(provider="twilio", provider_id=fields.sid, sender=fields.sender, to=fields.to, body=fields.body)]
     )
+    # A replay (same MessageSid) gets the stored answer and runs nothing again.
+    reply = batcher.process(message.pk) if created else message.reply or None
     return HttpResponse(webhooks.twiml(reply), content_type="text/xml; charset=utf-8")
 
 

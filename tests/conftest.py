@@ -35,6 +35,15 @@ def _own_redis_namespace(worker_id):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _each_text_in_its_request():
+    """A test's data lives in its own uncommitted transaction, which the batch thread's
+    connection cannot see: tests of batching turn it on with committed data."""
+    from django.conf import settings
+
+    settings.SMS_INBOUND_BATCH = 1
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     from django.core.cache import cache

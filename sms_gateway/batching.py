@@ -1,0 +1,110 @@
+"""Texts that arrive together are handled together.
+
+Each web process runs one batch thread. A webhook stores its text (committed: from then on it
+cannot be lost), hands the id over and waits; the thread takes every text waiting at that moment,
+up to `SMS_INBOUND_BATCH`, and runs them through the pipeline in one go, so thirty texts cost a
+handful of statements rather than thirty times a dozen. A text alone is a batch of one.
+
+A webhook that waited `SMS_INBOUND_WAIT_SECONDS` for a batch to start answers empty, and its
+text's reply goes out through the outbound queue instead: the thread sees it gave up before it
+decides how to reply. With `SMS_INBOUND_BATCH` at 1 there is no thread: each request handles its
+own text, as the tests and `manage.py sms` do.
+"""
+
+import logging
+import queue
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from sms_gateway.inbound import process_many
+
+logger = logging.getLogger(__name__)
+
+
+class _Waiting:
+    """One text waiting for its batch: claimed by the thread, or given up by the webhook."""
+
+    def __init__(self, message_id: int):
+        self.message_id = message_id
+        self.done = threading.Event()
+        self.reply: str | None = None
+        self.error: BaseException | None = None
+        self._state = "waiting"
+        self._lock = threading.Lock()
+
+    def claim(self) -> bool:
+        return self._move("claimed")
+
+    def give_up(self) -> bool:
+        return self._move("given_up")
+
+    def _move(self, state: str) -> bool:
+        with self._lock:
+            if self._state != "waiting":
+                return False
+            self._state = state
+            return True
+
+    def settle(self, reply: str | None = None, error: BaseException | None = None) -> None:
+        self.reply, self.error = reply, error
+        self.done.set()
+
+
+class Batcher:
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def process(self, message_id: int) -> str | None:
+        """The inline reply to a stored text, handled with whatever arrived with it."""
+        if settings.SMS_INBOUND_BATCH <= 1:
+            return process_many([message_id], inline=True)[message_id]
+        self._start()
+        waiting = _Waiting(message_id)
+        self._queue.put(waiting)
+        if not waiting.done.wait(settings.SMS_INBOUND_WAIT_SECONDS) and waiting.give_up():
+            logger.warning("SMS %s waited too long for its batch; its reply goes through the queue", message_id)
+            return None
+        waiting.done.wait()
+        if waiting.error is not None:
+            raise waiting.error
+        return waiting.reply
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="sms-batch", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < settings.SMS_INBOUND_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._handle(batch)
+
+    def _handle(self, batch: list[_Waiting]) -> None:
+        inline = [waiting for waiting in batch if waiting.claim()]
+        queued = [waiting.message_id for waiting in batch if waiting not in inline]
+        close_old_connections()  # what a request does on starting and finishing: a dead connection is dropped
+        try:
+            replies = process_many([waiting.message_id for waiting in inline], inline=True)
+            process_many(queued, inline=False)
+        except Exception as error:  # the database is away: each webhook answers as it would alone
+            logger.exception("A batch of %s texts could not be handled", len(batch))
+            for waiting in inline:
+                waiting.settle(error=error)
+        else:
+            for waiting in inline:
+                waiting.settle(reply=replies.get(waiting.message_id))
+        finally:
+            close_old_connections()
+
+
+batcher = Batcher()
