@@ -16,7 +16,7 @@ import queue
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from sms_gateway.inbound import process_many
 
@@ -63,6 +63,9 @@ class Batcher:
         if settings.SMS_INBOUND_BATCH <= 1:
             return process_many([message_id], inline=True)[message_id]
         self._start()
+        # The connection goes back to the pool while this request waits: thirty waiting
+        # webhooks must not hold thirty connections the batch thread then cannot get.
+        connection.close()
         waiting = _Waiting(message_id)
         self._queue.put(waiting)
         if not waiting.done.wait(settings.SMS_INBOUND_WAIT_SECONDS) and waiting.give_up():

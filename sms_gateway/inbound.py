@@ -26,6 +26,7 @@ from audit.context import Door, acting
 from backend.core.errors import ApplicationError
 from backend.core.metrics import SMS_INBOUND, count_status
 from backend.core.phones import to_e164
+from backend.core.queries import save_fields_each
 from backend.org.models import User
 from sms_gateway import outbound, segments
 from sms_gateway.commands import BATCH_HANDLERS, HANDLERS, NUMBER_HANDLERS, Outcome, refusal
@@ -271,7 +272,7 @@ def _finish_many(messages: list[InboundMessage], outcomes: dict[int, Outcome], *
             message.created_object = outcome.created
         message.processed_at = now
         message.attempts += 1
-    InboundMessage.objects.bulk_update(messages, FINISHED_FIELDS)
+    save_fields_each(messages, FINISHED_FIELDS)
     for message in messages:
         count_status(SMS_INBOUND, InboundMessage._meta.label, message.pk, message.status)
     _reply([message for message in messages if message.reply], inline=inline)

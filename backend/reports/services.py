@@ -313,19 +313,22 @@ def dashboard_group(user_id: int) -> str:
     return f"dashboard.{user_id}"
 
 
-def dashboard_audience(rep: User, executives: set[int] | None = None) -> set[int]:
+def dashboard_audience(rep: User, executives: set[int] | None = None, managers: dict | None = None) -> set[int]:
     """Every manager above `rep`, at every level, and every executive (`executives`, when the
-    caller already has them)."""
+    caller already has them; `managers` remembers each person's manager across calls)."""
     if executives is None:
         executives = set(
             User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True)
             .values_list("pk", flat=True)
         )
+    managers = {} if managers is None else managers
     audience = set(executives)
     manager_id = rep.manager_id
     while manager_id is not None and manager_id not in audience:
         audience.add(manager_id)
-        manager_id = User.objects.filter(pk=manager_id).values_list("manager_id", flat=True).first()
+        if manager_id not in managers:
+            managers[manager_id] = User.objects.filter(pk=manager_id).values_list("manager_id", flat=True).first()
+        manager_id = managers[manager_id]
     return audience
 
 
@@ -358,7 +361,8 @@ def dashboard_sales_recorded(*, reports: list[list[Sale]]) -> None:
     executives = set(
         User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True).values_list("pk", flat=True)
     )
-    audiences = {rep_id: dashboard_audience(rep, executives) for rep_id, rep in reps.items()}
+    managers: dict[int, int | None] = {}
+    audiences = {rep_id: dashboard_audience(rep, executives, managers) for rep_id, rep in reps.items()}
     events: dict[int, list[dict]] = defaultdict(list)
     for sales in reports:
         event = sale_event(sales, reps[sales[0].rep_id])

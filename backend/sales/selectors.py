@@ -1,16 +1,14 @@
 """Reads of sales, orders and shipments, always through the caller's scope."""
 
 import difflib
-import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import reduce
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +16,7 @@ from backend.core.errors import NotFound
 from backend.core.queries import get_or_not_found
 from backend.crm.models import Customer, OpportunityStatus
 from backend.crm.selectors import activity_list, contact_list, customer_owners, opportunity_list
-from backend.org.scoping import scope, sight
+from backend.org.scoping import owners_in_sight, scope
 from backend.sales.models import Order, Product, Reward, RewardRule, RewardStatus, Sale, Shipment
 
 _ORDER_PARTS = re.compile(r"^([A-Za-z]+)[\s-]*(\d+)$")
@@ -116,54 +114,58 @@ def tallies(users: Sequence[Any], *, today: date | None = None) -> list[Tally]:
     month_start = _day_start(today.replace(day=1))
     day_start, day_end = _day_start(today), _day_start(today + timedelta(days=1))
     figures = _sales_figures(users, month_start, day_start, day_end)
-    waiting = _awaiting_ok(users)
     return [
-        Tally(
-            sales_today=figures.get(f"today{n}") or 0,
-            rewards_today=figures.get(f"rewards_today{n}") or Decimal(0),
-            sales_month=figures.get(f"month{n}") or 0,
-            rewards_month=figures.get(f"rewards_month{n}") or Decimal(0),
-            awaiting_ok=waiting[n],
-        )
-        for n in range(len(users))
+        Tally(sales_today=mine["today"], rewards_today=Decimal(mine["rewards_today"]), sales_month=mine["month"],
+              rewards_month=Decimal(mine["rewards_month"]), awaiting_ok=waiting)
+        for mine, waiting in zip(figures, _awaiting_ok(users), strict=True)
     ]
 
 
-def _sales_figures(users: Sequence[Any], month_start: datetime, day_start: datetime, day_end: datetime) -> dict:
-    sights = {n: condition for n, user in enumerate(users) if (condition := sight(Sale, user)) is not None}
-    if not sights:
-        return {}
-    # One pass gives counts and reward sums: a reward belongs to one sale and to that sale's rep.
-    live = Q(reward__status__in=[s for s in RewardStatus.values if s != RewardStatus.CANCELLED])
-    today_only = Q(sold_at__gte=day_start)
-    aggregates = {}
-    for n, seen in sights.items():
-        aggregates |= {
-            f"month{n}": Count("pk", filter=seen), f"today{n}": Count("pk", filter=seen & today_only),
-            f"rewards_month{n}": Sum("reward__amount", filter=seen & live),
-            f"rewards_today{n}": Sum("reward__amount", filter=seen & live & today_only),
-        }
+def _sales_figures(users: Sequence[Any], month_start: datetime, day_start: datetime, day_end: datetime) -> list[dict]:
+    """Each person's counts and reward sums, from one query grouped by rep."""
+    owners = [owners_in_sight(Sale, user) for user in users]
     sales = Sale.objects.filter(voided_at__isnull=True, sold_at__gte=month_start, sold_at__lt=day_end)
-    return sales.filter(reduce(operator.or_, sights.values())).aggregate(**aggregates)
+    rows = _by_owner(sales, owners, Sale.scope_owner, lambda grouped: grouped.annotate(
+        # A reward belongs to one sale and to that sale's rep: one pass gives counts and sums.
+        month=Count("pk"), today=Count("pk", filter=Q(sold_at__gte=day_start)),
+        rewards_month=Sum("reward__amount", filter=_LIVE_REWARD),
+        rewards_today=Sum("reward__amount", filter=_LIVE_REWARD & Q(sold_at__gte=day_start)),
+    ))
+    figures = []
+    for seen in owners:
+        mine = [row for row in rows if seen is None or row[Sale.scope_owner] in seen]
+        figures.append({key: sum((row[key] or 0 for row in mine), 0)
+                        for key in ("month", "today", "rewards_month", "rewards_today")})
+    return figures
+
+
+_LIVE_REWARD = Q(reward__status__in=[s for s in RewardStatus.values if s != RewardStatus.CANCELLED])
+
+
+def _by_owner(rows: QuerySet, owners: list[frozenset[int] | None], owner_path: str,
+              shape: Callable[[QuerySet], QuerySet]) -> list[dict]:
+    """`rows` of every owner someone in `owners` sees, as `shape` gives them, grouped by owner."""
+    if any(seen is None for seen in owners):
+        wanted = rows
+    else:
+        everyone = frozenset().union(*owners)
+        if not everyone:
+            return []
+        wanted = rows.filter(**{f"{owner_path}__in": everyone})
+    return list(shape(wanted.values(owner_path).order_by()))
 
 
 def _awaiting_ok(users: Sequence[Any], limit: int = 20) -> list[list[str]]:
-    """The orders (at most `limit`, latest first) whose shipment each person should confirm."""
-    waiting: list[list[str]] = [[] for _ in users]
-    sights = {n: condition for n, user in enumerate(users) if (condition := sight(Shipment, user)) is not None}
-    if not sights:
-        return waiting
-    flags = {f"seen{n}": ExpressionWrapper(condition or Q(pk__isnull=False), output_field=BooleanField())
-             for n, condition in sights.items()}
+    """The orders (at most `limit`, latest shipped first) whose shipment each person should confirm."""
+    owners = [owners_in_sight(Shipment, user) for user in users]
     pending = Shipment.objects.filter(customer_told_at__isnull=True, received_at__isnull=True)
-    pending = pending.filter(reduce(operator.or_, sights.values())).annotate(**flags).order_by("-shipped_at")
-    if any(not condition for condition in sights.values()):
-        pending = pending[: limit * 50]  # someone sees the whole company: its latest are enough
-    for row in pending.values("order__number", *flags):
-        for n in sights:
-            if row[f"seen{n}"] and len(waiting[n]) < limit and row["order__number"] not in waiting[n]:
-                waiting[n].append(row["order__number"])
-    return [sorted(numbers) for numbers in waiting]
+    rows = _by_owner(pending, owners, Shipment.scope_owner, lambda grouped: grouped.annotate(
+        number=F("order__number"), latest=Max("shipped_at")).order_by("-latest")[: limit * 50])
+    waiting = []
+    for seen in owners:
+        numbers = dict.fromkeys(row["number"] for row in rows if seen is None or row[Shipment.scope_owner] in seen)
+        waiting.append(sorted(list(numbers)[:limit]))
+    return waiting
 
 
 def sales_of_report(reference: str) -> QuerySet[Sale]:
