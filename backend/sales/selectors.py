@@ -40,8 +40,12 @@ def order_get_by_number(*, user: Any, number: str) -> Order:
         .first()
     )
     if order is None:
-        raise NotFound(_("Order %(number)s not found.") % {"number": number}, code="unknown_order")
+        raise unknown_order(number)
     return order
+
+
+def unknown_order(number: str) -> NotFound:
+    return NotFound(_("Order %(number)s not found.") % {"number": number}, code="unknown_order")
 
 
 def products_by_code(codes: Iterable[str]) -> dict[str, Product]:

@@ -20,14 +20,17 @@ from backend.crm.selectors import customer_for_hint
 from backend.crm.services import activity_void, conflict_open
 from backend.notifications.services import in_language_of, notify
 from backend.org.models import Role
+from backend.org.scoping import owners_in_sight
 from backend.reports.services import dashboard_sales_recorded
 from backend.sales.models import Order, OrderStatus, Product, Reward, RewardStatus, Sale, SerialRule, Shipment
 from backend.sales.selectors import (
     order_get_by_number,
+    order_number_forms,
     products_by_code,
     reward_rule_for,
     sale_holding_serial,
     sales_holding_serials,
+    unknown_order,
     unknown_product,
 )
 from backend.sales.serials import vin_problem
@@ -335,31 +338,86 @@ def _void_sales(reference: str, user: Any, now: datetime) -> None:
             reward.save(update_fields=["status", "decided_at", "updated_at"])
 
 
+@dataclass(frozen=True)
+class ShipmentRequest:
+    """One shipment for `shipments_record`: what `shipment_record` takes."""
+
+    actor: Any
+    order_number: str
+    carrier: str = ""
+    tracking: str = ""
+    eta: date | None = None
+    id: Any = None
+    language: str | None = None  # the sender's, for a refusal: a batch mixes languages
+
+
 def shipment_record(
     *, actor: Any, order_number: str, carrier: str = "", tracking: str = "", eta: date | None = None,
     channel: str, id: Any = None,
 ) -> Shipment:
     """Record a shipment and text the order's rep at once, asking them to tell the customer."""
-    if actor.role not in (Role.LOGISTICS, Role.MANAGER, Role.EXECUTIVE):
+    result = shipments_record([ShipmentRequest(actor, order_number, carrier, tracking, eta, id)], channel=channel)[0]
+    if isinstance(result, ApplicationError):
+        raise result
+    return result
+
+
+def shipments_record(requests: Sequence[ShipmentRequest], *, channel: str) -> list[Shipment | ApplicationError]:
+    """`shipment_record` for texts that arrived together: each its shipment, or why it was refused."""
+    results: dict[int, Shipment | ApplicationError] = {}
+    orders = _orders_to_ship(requests)
+    accepted = {}
+    for n, request in enumerate(requests):
+        with _speaking(request.language):
+            try:
+                accepted[n] = _order_to_ship(request, orders)
+            except ApplicationError as error:
+                results[n] = error
+    if accepted:
+        results.update(_ship(requests, accepted, channel))
+    return [results[n] for n in range(len(requests))]
+
+
+def _orders_to_ship(requests: Sequence[ShipmentRequest]) -> dict[str, Order]:
+    """The orders the requests name, locked, by every form of their number."""
+    forms = {form for request in requests for form in order_number_forms(request.order_number)}
+    orders = Order.objects.select_for_update().select_related("customer", "rep").filter(number__in=forms)
+    return {order.number: order for order in orders.order_by("pk")}
+
+
+def _order_to_ship(request: ShipmentRequest, orders: dict[str, Order]) -> Order:
+    if request.actor.role not in (Role.LOGISTICS, Role.MANAGER, Role.EXECUTIVE):
         raise Forbidden(_("Only logistics and managers record shipments."), code="forbidden_role")
-    with transaction.atomic():
-        order = order_get_by_number(user=actor, number=order_number)
-        order = Order.objects.select_for_update().select_related("customer", "rep").get(pk=order.pk)
-        if order.status == OrderStatus.CANCELLED:
-            raise ApplicationError(
-                _("Order %(number)s is cancelled.") % {"number": order.number}, code="order_cancelled"
-            )
-        now = timezone.now()
-        report = FieldReport.objects.create(kind=FieldReport.Kind.SHIPMENT, reporter=actor, channel=channel)
-        shipment = Shipment.objects.create(
-            **({"id": id} if id else {}), order=order, carrier=carrier or "", tracking=tracking or "", eta=eta,
-            shipped_at=now, reported_by=actor, channel=channel, rep_notified_at=now, reference=report.reference,
+    seen = owners_in_sight(Order, request.actor)
+    order = next((orders[form] for form in sorted(order_number_forms(request.order_number)) if form in orders), None)
+    if order is None or (seen is not None and order.rep_id not in seen):
+        raise unknown_order(request.order_number)
+    if order.status == OrderStatus.CANCELLED:
+        raise ApplicationError(_("Order %(number)s is cancelled.") % {"number": order.number}, code="order_cancelled")
+    return order
+
+
+def _ship(requests: Sequence[ShipmentRequest], accepted: dict[int, Order], channel: str) -> dict[int, Shipment]:
+    now = timezone.now()
+    reports = FieldReport.objects.bulk_create([
+        FieldReport(kind=FieldReport.Kind.SHIPMENT, reporter=requests[n].actor, channel=channel) for n in accepted
+    ])
+    shipments = {
+        n: Shipment(
+            **({"id": requests[n].id} if requests[n].id else {}), order=order, carrier=requests[n].carrier or "",
+            tracking=requests[n].tracking or "", eta=requests[n].eta, shipped_at=now, reported_by=requests[n].actor,
+            channel=channel, rep_notified_at=now, reference=report.reference,
         )
-        if order.status == OrderStatus.CONFIRMED:
-            order.status = OrderStatus.SHIPPED
-            order.save(update_fields=["status", "updated_at"])
+        for (n, order), report in zip(accepted.items(), reports, strict=True)
+    }
+    bulk_create_with_door_history(list(shipments.values()), Shipment, users=[requests[n].actor for n in shipments])
+    shipped = {order.pk: order for order in accepted.values() if order.status == OrderStatus.CONFIRMED}
+    for order in shipped.values():
+        order.status = OrderStatus.SHIPPED
+        order.save(update_fields=["status", "updated_at"])
+    for shipment in shipments.values():
         _tell_rep_of_shipment(shipment)
-    return shipment
+    return shipments
 
 
 def _tell_rep_of_shipment(shipment: Shipment) -> None:

@@ -21,6 +21,7 @@ HANDLERS: dict[type, Callable[[Any, Any], Outcome]] = {
 # Commands many senders send at once, handled together when texts arrive together.
 BATCH_HANDLERS: dict[type, Callable[[list[tuple[Any, Any]]], list[Outcome]]] = {
     Sold: sold.handle_many,
+    Ship: ship.handle_many,
     Status: status.handle_many,
 }
 # STOP and START concern a number, registered or not: they need no user.
