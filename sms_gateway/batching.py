@@ -93,9 +93,16 @@ class Batcher:
             self._handle(batch)
 
     def _handle(self, batch: list[_Waiting]) -> None:
+        close_old_connections()  # what a request does on starting and finishing: a dead connection is dropped
+        try:
+            self._handle_claimed(batch)
+        finally:
+            close_old_connections()
+
+    def _handle_claimed(self, batch: list[_Waiting]) -> None:
+        """Reply inline to the webhooks still waiting, through the queue to those that gave up."""
         inline = [waiting for waiting in batch if waiting.claim()]
         queued = [waiting.message_id for waiting in batch if waiting not in inline]
-        close_old_connections()  # what a request does on starting and finishing: a dead connection is dropped
         try:
             replies = process_many([waiting.message_id for waiting in inline], inline=True)
             process_many(queued, inline=False)
@@ -106,8 +113,6 @@ class Batcher:
         else:
             for waiting in inline:
                 waiting.settle(reply=replies.get(waiting.message_id))
-        finally:
-            close_old_connections()
 
 
 batcher = Batcher()

@@ -1,0 +1,153 @@
+"""Texts that arrive together are handled together: each gets the reply and the records it
+would get alone, a sender's texts keep their order, and one bad text costs only itself."""
+
+import threading
+
+import pytest
+from django.utils import timezone
+
+from backend.sales.models import Order, OrderStatus, Sale, SerialRule, Shipment
+from sms_gateway import inbound
+from sms_gateway.batching import Batcher, _Waiting
+from sms_gateway.commands import BATCH_HANDLERS, sold
+from sms_gateway.language import Sold
+from sms_gateway.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+from tests.factories import (
+    CustomerFactory,
+    LogisticsFactory,
+    OrderFactory,
+    ProductFactory,
+    RepFactory,
+    RewardRuleFactory,
+)
+
+VIN = "LFV3A28K5L3012345"
+
+
+@pytest.fixture
+def world(db):
+    RewardRuleFactory(product=ProductFactory(code="BCD470"))
+    RewardRuleFactory(product=ProductFactory(code="CS75", serial_rule=SerialRule.VIN))
+    ann = RepFactory(phone="+8613800000011", preferred_language="en")
+    bo = RepFactory(phone="+8613800000012", preferred_language="zh-hans")
+    wms = LogisticsFactory(phone="+8613600000001")
+    order = OrderFactory(number="PO-7001", customer=CustomerFactory(owner=ann), status=OrderStatus.CONFIRMED)
+    return {"ann": ann, "bo": bo, "wms": wms, "order": order}
+
+
+def handle_together(*texts: tuple[str, str]) -> list[str | None]:
+    """Store the (sender, body) texts, then handle them as one batch, as the batch thread does."""
+    stored = inbound.receive_many([
+        inbound.Text("twilio", f"SM{n:04d}{timezone.now().timestamp()}", sender, "+15005550006", body)
+        for n, (sender, body) in enumerate(texts)
+    ])
+    replies = inbound.process_many([message.pk for message, _ in stored], inline=True)
+    return [replies[message.pk] for message, _ in stored]
+
+
+def test_a_mixed_batch_gets_the_replies_and_records_each_text_gets_alone(world):
+    ann, bo, wms = world["ann"], world["bo"], world["wms"]
+
+    replies = handle_together(
+        (ann.phone, "SOLD BCD470 2"), (bo.phone, "SOLD CS75 " + VIN), (wms.phone, "SHIP PO-7001 SF SF123 ETA +2"),
+        ("+8613999999999", "STATUS"), (bo.phone, "STATUS"), (ann.phone, "HELP"),
+    )
+
+    ann_sales = Sale.objects.filter(rep=ann).order_by("pk")
+    assert ann_sales.count() == 2 and Sale.objects.get(rep=bo).serial == VIN
+    reference = ann_sales[0].reference
+    assert replies[0] == (f"{reference}: 2 BCD470 recorded, reward 2 x 20 = 40 (pending approval). "
+                          "Today: 2 sold, reward 40.")
+    # Bo prefers Chinese but wrote English keywords: the reply follows the text.
+    assert replies[1].startswith(Sale.objects.get(rep=bo).reference + ": 1 CS75 recorded")
+    shipment = Shipment.objects.get(order=world["order"])
+    assert replies[2].startswith(f"{shipment.reference}: PO-7001 shipped.")
+    assert Order.objects.get(pk=world["order"].pk).status == OrderStatus.SHIPPED
+    assert "not registered" in replies[3]
+    assert replies[4].startswith("Today: 1 sold")  # Bo's STATUS, after Bo's SOLD of the same batch
+    assert replies[5].startswith("SMS commands:")
+    # History as a save would write it: the door, and each rep as the person behind their rows.
+    history = Sale.history.filter(serial=VIN).get()
+    assert (history.history_door, history.history_user) == ("sms", bo)
+    assert Shipment.history.get().history_user == wms
+    assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed", "rejected"}
+    assert OutboundMessage.objects.filter(kind="reply", status=OutboundStatus.SENT_INLINE).count() == 6
+    # The rep of the order is texted through the queue.
+    assert OutboundMessage.objects.filter(kind="shipment", to=ann.phone, status=OutboundStatus.QUEUED).exists()
+
+
+def test_a_senders_texts_keep_their_order_within_a_batch(world):
+    ann = world["ann"]
+
+    replies = handle_together((ann.phone, "SOLD BCD470"), (ann.phone, "UNDO"), (ann.phone, "STATUS"))
+
+    assert Sale.objects.get(rep=ann).voided_at is not None
+    assert "voided" in replies[1].lower() or "undone" in replies[1].lower()
+    assert replies[2].startswith("Today: 0 sold")
+
+
+def test_a_vin_sent_twice_in_one_batch_is_recorded_once_and_the_second_told_whose_it_is(world):
+    ann, bo = world["ann"], world["bo"]
+
+    replies = handle_together((ann.phone, "SOLD CS75 " + VIN), (bo.phone, "SOLD CS75 " + VIN))
+
+    sale = Sale.objects.get(serial=VIN)
+    assert sale.rep == ann
+    assert sale.reference in replies[1] and VIN in replies[1]
+    assert InboundMessage.objects.get(body__startswith="SOLD", user=bo).error == "serial_taken"
+
+
+def test_one_crashing_text_fails_alone_and_the_rest_of_its_batch_is_handled(world, monkeypatch):
+    ann, bo = world["ann"], world["bo"]
+
+    def crash_on_cs75(texts):
+        if any(command.product == "CS75" for command, _ in texts):
+            raise RuntimeError("disk on fire")
+        return sold.handle_many(texts)
+
+    monkeypatch.setitem(BATCH_HANDLERS, Sold, crash_on_cs75)
+
+    replies = handle_together((ann.phone, "SOLD BCD470"), (bo.phone, "SOLD CS75 " + VIN))
+
+    assert Sale.objects.filter(rep=ann).count() == 1 and not Sale.objects.filter(rep=bo).exists()
+    assert replies[0].startswith(Sale.objects.get(rep=ann).reference)
+    failed = InboundMessage.objects.get(sender=bo.phone)
+    assert failed.status == InboundStatus.FAILED and "disk on fire" in failed.error
+    assert replies[1] == "抱歉，您的短信暂时无法处理；短信已保存，稍后处理。"  # Bo reads Chinese
+
+
+def test_a_webhook_that_gave_up_waiting_gets_its_reply_through_the_queue(world):
+    [(message, _)] = inbound.receive_many([inbound.Text("twilio", "SMlate", world["ann"].phone, "", "STATUS")])
+    late = _Waiting(message.pk)
+    assert late.give_up() and not late.claim()  # once given up, the batch cannot claim it
+
+    Batcher()._handle_claimed([late])
+
+    reply = OutboundMessage.objects.get(in_reply_to=message)
+    assert reply.status == OutboundStatus.QUEUED and reply.body.startswith("Today: 0 sold")
+    assert not late.done.is_set()  # nobody waits for it any more
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_webhooks_are_answered_by_the_batch_thread(world, settings):
+    settings.SMS_INBOUND_BATCH = 8
+    reps = [RepFactory() for _ in range(6)]
+    stored = inbound.receive_many([
+        inbound.Text("twilio", f"SMc{n}", rep.phone, "", "SOLD BCD470") for n, rep in enumerate(reps)
+    ])
+    batcher, replies = Batcher(), {}
+
+    def webhook(message_id: int) -> None:
+        replies[message_id] = batcher.process(message_id)
+
+    threads = [threading.Thread(target=webhook, args=(message.pk,)) for message, _ in stored]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    for message, _ in stored:
+        message.refresh_from_db()
+        assert message.status == InboundStatus.PROCESSED
+        assert replies[message.pk] == message.reply and message.reply.startswith(message.reference)
+    assert Sale.objects.count() == 6
