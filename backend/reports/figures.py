@@ -39,29 +39,13 @@ class Params:
 
 @dataclass(frozen=True)
 class Figure:
-    """`rows(user, params)` gives every row, as the CSV download has them. A long list read on
-    the page also takes `limit=` and names the `page_limit` the page shows of it, cut in the
-    database so that a page never reads thousands of rows to show twenty."""
-
     title: Any
     row: type
-    rows: Callable[..., list]
-    page_limit: int | None = None
+    rows: Callable[[Any, Params], list]
 
     @property
     def columns(self) -> list[str]:
         return [f.name for f in fields(self.row)]
-
-    def page_rows(self, user: Any, params: Params) -> list:
-        """What the dashboard page and its live refresh show."""
-        if self.page_limit is None:
-            return self.rows(user, params)
-        return self.rows(user, params, limit=self.page_limit)
-
-
-# The page shows the first stalled deals, and the most and the least profitable customers.
-STALLED_ON_PAGE = 20
-CUSTOMERS_AT_EACH_END = 5
 
 
 FIGURES: dict[str, Figure] = {
@@ -93,13 +77,11 @@ FIGURES: dict[str, Figure] = {
                                lambda u, p: s.stage_conversion(user=u, months=p.months)),
     "time-in-stage": Figure(_("Time in stage"), s.StageTimeRow, lambda u, p: s.time_in_stage(user=u, months=p.months)),
     "win-rates": Figure(_("Win rate and cycle"), s.WinRow, lambda u, p: s.win_rates(user=u, months=p.months)),
-    "stalled-deals": Figure(_("Stalled deals"), s.StalledDeal,
-                            lambda u, p, limit=None: s.stalled_deals(user=u, limit=limit), page_limit=STALLED_ON_PAGE),
+    "stalled-deals": Figure(_("Stalled deals"), s.StalledDeal, lambda u, p: s.stalled_deals(user=u)),
     "stakeholder-gaps": Figure(_("Stakeholder gaps"), s.StakeholderGap, lambda u, p: s.stakeholder_gaps(
         user=u, min_amount=Decimal(settings.STAKEHOLDER_GAP_MIN_AMOUNT))),
     "customer-value": Figure(_("Customer value"), s.CustomerValue,
-                             lambda u, p, limit=None: s.customer_value(user=u, months=p.months, ends=limit),
-                             page_limit=CUSTOMERS_AT_EACH_END),
+                             lambda u, p: s.customer_value(user=u, months=p.months)),
     "falling-accounts": Figure(_("Falling key accounts"), s.FallingAccount,
                                lambda u, p: s.falling_key_accounts(user=u)),
     "alerts": Figure(_("Alerts"), s.AlertRow, lambda u, p: s.recent_alerts(user=u)),

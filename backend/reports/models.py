@@ -132,22 +132,6 @@ class RepProductTotals(PeriodTotals):
         return f"{self.grain} {self.period} {self.rep_id} {self.product_id}: {self.units}"
 
 
-class RepTotals(PeriodTotals):
-    """Valid sales of one rep in one complete day or month: what the figures grouped by rep,
-    branch or region (or not grouped) read, a few hundred rows a month where the rows per
-    product are thousands."""
-
-    rep = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-
-    scope_owner = "rep"
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["grain", "period", "rep"], name="rollup_rep_once")]
-
-    def __str__(self) -> str:
-        return f"{self.grain} {self.period} {self.rep_id}: {self.units}"
-
-
 class CustomerTotals(PeriodTotals):
     """Valid sales to one customer in one complete day or month."""
 

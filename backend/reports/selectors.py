@@ -7,24 +7,20 @@ queries on SQLite and PostgreSQL. Month series read the roll-up tables for compl
 are built and aggregate the rest (the current month at least) live, so a sale shows at once.
 """
 
-import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import reduce
 from itertools import pairwise
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     Avg,
     Case,
     Count,
     DateField,
     DateTimeField,
-    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -64,7 +60,6 @@ from backend.reports.models import (
     ForecastSnapshot,
     Grain,
     RepProductTotals,
-    RepTotals,
     RollupPeriod,
 )
 from backend.sales.models import Order, OrderStatus, Product, RewardStatus, Sale, Shipment
@@ -162,20 +157,18 @@ ROLLUP_TOTALS = {"units": Sum("units"), "revenue": Sum("revenue"), "cost": Sum("
 BUCKETS = {"month": TruncMonth, "week": TruncWeek}
 
 
-def _grouped(
+def _totals(
     *, rollup: QuerySet, live: QuerySet[Sale], first: date, last: date, key: str | None, by: str | None
-) -> list[QuerySet]:
-    """The totals over the days `first`..`last` (today at most) per (month or week start, `key`),
-    as querysets of the same columns: [bucket], [key], units, revenue, cost, reward.
+) -> dict[tuple[date | None, Any], "Totals"]:
+    """Totals per (month or week start, `key`) over the days `first`..`last` (today at most).
 
-    Complete months that are rolled up come from their month rows (unless `by` week) and other
-    complete days from their day rows, in one query over the roll-up; the rest (today at least)
-    live from `live`. A group may come from both.
+    Complete months that are rolled up come from their month rows (unless `by` week), other
+    complete days from their day rows, and the rest (today at least) live from `live`.
     """
     today = timezone.localdate()
     last = min(last, today)
     if last < first:
-        return []
+        return {}
     built = set(RollupPeriod.objects.filter(start__gte=month_start(first), start__lte=last)
                 .values_list("grain", "start"))
     months = [
@@ -185,44 +178,27 @@ def _grouped(
     in_months = {d for m in months for d in days_between(m, add_months(m, 1) - timedelta(days=1))}
     rest = [d for d in days_between(first, last) if d not in in_months]
     days = [d for d in rest if d < today and (Grain.DAY, d) in built]
-    rolled = [Q(grain=Grain.MONTH, period__in=months)] if months else []
+    sources = []
+    if months:
+        sources.append((rollup.filter(grain=Grain.MONTH, period__in=months), "period", ROLLUP_TOTALS))
     if days:
-        rolled.append(_in_days(days, "period", moments=False) & Q(grain=Grain.DAY))
-    sources = [(rollup.filter(reduce(operator.or_, rolled)), "period", ROLLUP_TOTALS)] if rolled else []
+        sources.append((rollup.filter(_in_days(days, "period", moments=False), grain=Grain.DAY), "period",
+                        ROLLUP_TOTALS))
     if len(days) < len(rest):
         pending = set(rest) - set(days)
         sources.append((live.filter(_in_days(pending, "sold_at", moments=True)), "sold_at", live_totals()))
-    keys = ["bucket"] if by else []
-    if key:
-        keys.append(key)
-    grouped = []
+    sums: dict[tuple[date | None, Any], list] = defaultdict(lambda: [0, ZERO, ZERO, ZERO])
     for queryset, when, totals in sources:
+        keys = [key] if key else []
         queryset = queryset.order_by()
         if by:
             queryset = queryset.annotate(bucket=BUCKETS[by](when, output_field=DateField()))
-        grouped.append(queryset.values(*keys).annotate(**totals).values_list(*keys, *totals))
-    return grouped
-
-
-def _totals(
-    *, rollup: QuerySet, live: QuerySet[Sale], first: date, last: date, key: str | None, by: str | None
-) -> dict[tuple[date | None, Any], "Totals"]:
-    """Totals per (month or week start, `key`) over the days `first`..`last` (today at most),
-    from `_grouped`."""
-    width = bool(by) + bool(key)
-    sums: dict[tuple[date | None, Any], list] = {}
-    for queryset in _grouped(rollup=rollup, live=live, first=first, last=last, key=key, by=by):
-        for row in queryset:
-            group = (row[0] if by else None, row[width - 1] if key else None)
-            units, revenue, cost, reward = row[width:]
-            found = sums.get(group)
-            if found is None:
-                sums[group] = [units or 0, revenue or ZERO, cost or ZERO, reward or ZERO]
-            else:
-                found[0] += units or 0
-                found[1] += revenue or ZERO
-                found[2] += cost or ZERO
-                found[3] += reward or ZERO
+            keys.insert(0, "bucket")
+        for row in queryset.values(*keys).annotate(**totals).values_list(*keys, *totals):
+            group = (row[0] if by else None, row[len(keys) - 1] if key else None)
+            found = sums[group]
+            for n, value in enumerate(row[len(keys):]):
+                found[n] += value or 0
     return {group: Totals(units, _money(revenue), _money(cost), _money(reward))
             for group, (units, revenue, cost, reward) in sums.items()}
 
@@ -275,10 +251,8 @@ class MonthRow:
 
 
 def _sales_totals(user: Any, *, first: date, last: date, key: str | None, by: str | None) -> dict:
-    """`_totals` of the sales `user` may see (by the rep who sold). The rows per rep serve every
-    group but the product and its division, at a fraction of the rows per rep and product."""
-    rollup = RepProductTotals if key and key.startswith("product") else RepTotals
-    return _totals(rollup=scope(rollup.objects.all(), user), live=scope(valid_sales(), user),
+    """`_totals` of the sales `user` may see (by the rep who sold)."""
+    return _totals(rollup=scope(RepProductTotals.objects.all(), user), live=scope(valid_sales(), user),
                    first=first, last=last, key=key, by=by)
 
 
@@ -714,10 +688,8 @@ class StalledDeal:
 def stalled_deals(*, user: Any, idle_days: int = IDLE_DAYS, factor: float = OVER_STAGE_FACTOR,
                   now: datetime | None = None, limit: int | None = None) -> list[StalledDeal]:
     """Open deals in scope with no activity for `idle_days`, or more than `factor` times the
-    usual time in their stage, longest idle first (the first `limit` only, cut in the database);
-    each with a suggestion to advance or abandon it."""
-    return stalled_among(open_deals(user), idle_days=idle_days, factor=factor, now=now or timezone.now(),
-                         limit=limit)
+    usual time in their stage; each with a suggestion to advance or abandon it."""
+    return stalled_among(open_deals(user), idle_days=idle_days, factor=factor, now=now or timezone.now())[:limit]
 
 
 def _latest(queryset: QuerySet, outer: str, ref: str, field: str, how: type = Max) -> Subquery:
@@ -741,8 +713,7 @@ def _last_touch() -> Any:
     return Greatest(Coalesce(on_deal, entered), Coalesce(on_customer, entered), entered)
 
 
-def stalled_among(deals: QuerySet[Opportunity], *, idle_days: int, factor: float, now: datetime,
-                  limit: int | None = None) -> list[StalledDeal]:
+def stalled_among(deals: QuerySet[Opportunity], *, idle_days: int, factor: float, now: datetime) -> list[StalledDeal]:
     stages = {stage.pk: stage for stage in Stage.objects.order_by("division", "order")}
     over_stage = Q(pk__in=[])
     for stage in stages.values():
@@ -750,8 +721,8 @@ def stalled_among(deals: QuerySet[Opportunity], *, idle_days: int, factor: float
     idle_since = now - timedelta(days=idle_days)
     found = list(
         deals.annotate(last_touch=_last_touch()).filter(Q(last_touch__lt=idle_since) | over_stage)
-        .order_by("last_touch", "pk").values("pk", "name", "customer__name", "owner", "stage", "amount",
-                                             "expected_close", "stage_entered_at", "last_touch")[:limit]
+        .order_by("last_touch").values("pk", "name", "customer__name", "owner", "stage", "amount", "expected_close",
+                                       "stage_entered_at", "last_touch")
     )
     following = {(s.division_id, s.order): s for s in stages.values()}
     owners = _people({d["owner"] for d in found})
@@ -855,73 +826,31 @@ def _customer_totals(customers: QuerySet[Customer], *, first: date, last: date, 
                    first=first, last=last, key="customer", by=by)
 
 
-def _overdue_orders(customers: QuerySet[Customer], today: date) -> QuerySet[Order]:
-    return (Order.objects.filter(customer__in=customers.values("pk"), paid_date__isnull=True, due_date__lt=today)
-            .exclude(status=OrderStatus.CANCELLED).order_by())
-
-
-def customer_value(
-    *, user: Any, months: int = 12, today: date | None = None, ends: int | None = None
-) -> list[CustomerValue]:
+def customer_value(*, user: Any, months: int = 12, today: date | None = None) -> list[CustomerValue]:
     """Per customer in scope over the last `months`: revenue, cost and margin of valid sales
-    (margin from the products' cost), and unpaid orders past their due date. Most profitable
-    first; with `ends`, only the `ends` most and the `ends` least profitable (what a page shows),
-    chosen in the database."""
+    (margin from the products' cost), and unpaid orders past their due date. Most profitable first."""
     today = today or timezone.localdate()
-    first = add_months(month_start(today), 1 - months)
     customers = scope(Customer.objects.all(), user)
-    if ends is not None:
-        customers = customers.filter(pk__in=_ends_by_margin(customers, first=first, last=today, today=today,
-                                                            ends=ends))
-    totals = {key: t for (_bucket, key), t in _customer_totals(customers, first=first, last=today, by=None).items()}
+    found = _customer_totals(customers, first=add_months(month_start(today), 1 - months), last=today, by=None)
+    totals = {key: t for (_bucket, key), t in found.items()}
+    unpaid = Order.objects.filter(customer__in=customers.values("pk"), paid_date__isnull=True, due_date__lt=today)
     overdue = {
-        customer: (amount, n) for customer, amount, n in _overdue_orders(customers, today).values("customer")
-        .annotate(amount=Sum("amount"), n=Count("pk")).values_list("customer", "amount", "n")
+        r["customer"]: r for r in unpaid.exclude(status=OrderStatus.CANCELLED).order_by().values("customer")
+        .annotate(amount=Sum("amount"), n=Count("pk"))
     }
-    rows = [c for c in customers.values_list("pk", "name", "owner") if c[0] in totals or c[0] in overdue]
-    owners = _people({owner for _pk, _name, owner in rows})
     result = []
-    for pk, name, owner in rows:
-        t = totals.get(pk) or Totals()
-        amount, late = overdue.get(pk, (ZERO, 0))
+    rows = [c for c in customers.values("pk", "name", "owner") if c["pk"] in totals or c["pk"] in overdue]
+    owners = _people({c["owner"] for c in rows})
+    for customer in rows:
+        t, late = totals.get(customer["pk"], Totals()), overdue.get(customer["pk"])
         margin = t.revenue - t.cost
         result.append(CustomerValue(
-            id=str(pk), name=name, owner=owners[owner], units=t.units, revenue=t.revenue, cost=t.cost, margin=margin,
-            margin_pct=round(float(margin / t.revenue * 100), 1) if t.revenue else None,
-            overdue_amount=_money(amount), overdue_orders=late,
+            id=str(customer["pk"]), name=customer["name"], owner=owners[customer["owner"]], units=t.units,
+            revenue=t.revenue,
+            cost=t.cost, margin=margin, margin_pct=round(float(margin / t.revenue * 100), 1) if t.revenue else None,
+            overdue_amount=_money(late["amount"]) if late else ZERO, overdue_orders=late["n"] if late else 0,
         ))
     return sorted(result, key=lambda c: (-c.margin, c.name))
-
-
-def _ends_by_margin(customers: QuerySet[Customer], *, first: date, last: date, today: date, ends: int) -> list:
-    """The pks of the `ends` most and the `ends` least profitable of `customers` (among those with
-    sales or overdue orders, as `customer_value` lists them), ranked in the database.
-
-    The ORM cannot sum a UNION, so this one statement is written out: the roll-up rows and the
-    live sales (`_grouped`) and the overdue orders (as zero rows) in one UNION ALL, summed per
-    customer and numbered by margin. The page then reads 2 x `ends` customers, not thousands.
-    """
-    ids = customers.values("pk")
-    parts = _grouped(rollup=CustomerTotals.objects.filter(customer__in=ids),
-                     live=valid_sales().filter(customer__in=ids), first=first, last=last, key="customer", by=None)
-    money = DecimalField(max_digits=18, decimal_places=2)
-    parts.append(_overdue_orders(customers, today).annotate(
-        units=Value(0), revenue=Value(ZERO, money), cost=Value(ZERO, money), reward=Value(ZERO, money),
-    ).values_list("customer", "units", "revenue", "cost", "reward"))
-    inner, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
-    quote = connection.ops.quote_name
-    table, pk, name = (quote(Customer._meta.db_table), quote(Customer._meta.pk.column),
-                       quote(Customer._meta.get_field("name").column))
-    sql = (
-        f"WITH t (customer, units, revenue, cost, reward) AS ({inner}) "  # noqa: S608  (names from the models)
-        "SELECT customer FROM (SELECT t.customer, ROW_NUMBER() OVER "
-        f"(ORDER BY SUM(t.revenue) - SUM(t.cost) DESC, c.{name}, t.customer) AS place, COUNT(*) OVER () AS total "
-        f"FROM t JOIN {table} c ON c.{pk} = t.customer GROUP BY t.customer, c.{name}) ranked "
-        "WHERE place <= %s OR place > total - %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, ends, ends])
-        return [Customer._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
 
 
 FALLING_MONTHS = 3

@@ -29,7 +29,6 @@ from backend.reports.models import (
     ForecastSnapshot,
     Grain,
     RepProductTotals,
-    RepTotals,
     RollupPeriod,
 )
 from backend.reports.selectors import add_months, midnight, month_start, valid_sales
@@ -47,43 +46,25 @@ def _end(grain: str, start: date) -> date:
 
 @transaction.atomic
 def rollup_build(*, grain: str, start: date) -> int:
-    """(Re)build the roll-ups of one complete day or month from its valid sales; returns the rows."""
+    """(Re)build both roll-ups of one complete day or month from its valid sales; returns the rows."""
     # Taken first, less a margin for transactions still open: a sale changed around now is
     # rebuilt once more next time rather than missed.
     built_at = timezone.now() - BUILD_MARGIN
     sales = valid_sales().filter(sold_at__gte=midnight(start), sold_at__lt=midnight(_end(grain, start)))
-    for model in (RepProductTotals, RepTotals, CustomerTotals):
-        model.objects.filter(grain=grain, period=start).delete()
-    by_product = [
+    RepProductTotals.objects.filter(grain=grain, period=start).delete()
+    CustomerTotals.objects.filter(grain=grain, period=start).delete()
+    by_rep = [
         RepProductTotals(grain=grain, period=start, rep_id=r["rep"], product_id=r["product"], **_totals(r))
         for r in sales.order_by().values("rep", "product").annotate(**selectors.live_totals())
     ]
-    by_rep = _per_rep(by_product)
     by_customer = [
         CustomerTotals(grain=grain, period=start, customer_id=r["customer"], **_totals(r))
         for r in sales.filter(customer__isnull=False).order_by().values("customer").annotate(**selectors.live_totals())
     ]
-    RepProductTotals.objects.bulk_create(by_product, batch_size=2000)
-    RepTotals.objects.bulk_create(by_rep, batch_size=2000)
+    RepProductTotals.objects.bulk_create(by_rep, batch_size=2000)
     CustomerTotals.objects.bulk_create(by_customer, batch_size=2000)
     RollupPeriod.objects.update_or_create(grain=grain, start=start, defaults={"built_at": built_at})
-    return len(by_product) + len(by_rep) + len(by_customer)
-
-
-def _per_rep(rows: list[RepProductTotals]) -> list[RepTotals]:
-    """The rep rows summed from the rep-and-product rows just built: the same sales, no second scan."""
-    found: dict[int, RepTotals] = {}
-    for row in rows:
-        rep = found.get(row.rep_id)
-        if rep is None:
-            found[row.rep_id] = RepTotals(grain=row.grain, period=row.period, rep_id=row.rep_id, units=row.units,
-                                          revenue=row.revenue, cost=row.cost, reward=row.reward)
-        else:
-            rep.units += row.units
-            rep.revenue += row.revenue
-            rep.cost += row.cost
-            rep.reward += row.reward
-    return list(found.values())
+    return len(by_rep) + len(by_customer)
 
 
 def _totals(row: dict) -> dict:
