@@ -140,6 +140,7 @@ class Opportunity(TimeStamped):
         indexes = [
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["status", "expected_close"]),
+            models.Index(fields=["closed_at"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_positive"),
@@ -167,7 +168,7 @@ class StageEntry(models.Model):
     by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        indexes = [models.Index(fields=["stage", "entered_at"])]
+        indexes = [models.Index(fields=["stage", "entered_at"]), models.Index(fields=["entered_at"])]
         verbose_name_plural = "stage entries"
 
     def __str__(self) -> str:
@@ -215,7 +216,15 @@ class Activity(TimeStamped):
 
     class Meta:
         verbose_name_plural = "activities"
-        indexes = [models.Index(fields=["rep", "occurred_at"]), models.Index(fields=["customer", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["rep", "occurred_at"]),
+            models.Index(fields=["customer", "occurred_at"]),
+            # Stalled deals: a deal's latest activity, and its customer's latest naming no deal.
+            models.Index(fields=["opportunity", "occurred_at"], name="activity_deal_latest",
+                         condition=Q(voided_at__isnull=True)),
+            models.Index(fields=["customer", "occurred_at"], name="activity_customer_latest",
+                         condition=Q(opportunity__isnull=True, voided_at__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.customer} {self.occurred_at:%Y-%m-%d}"

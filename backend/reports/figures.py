@@ -39,13 +39,28 @@ class Params:
 
 @dataclass(frozen=True)
 class Figure:
+    """`rows(user, params)` gives every row, as the CSV download has them. A figure the page shows
+    less of (the first rows of a long list, its two ends, one level of it) says so in `page`, which
+    reads only that in the database: a page never reads thousands of rows to show twenty."""
+
     title: Any
     row: type
     rows: Callable[[Any, Params], list]
+    page: Callable[[Any, Params], list] | None = None
 
     @property
     def columns(self) -> list[str]:
         return [f.name for f in fields(self.row)]
+
+    def page_rows(self, user: Any, params: Params) -> list:
+        """What the dashboard page and its live refresh show."""
+        return (self.page or self.rows)(user, params)
+
+
+# The page shows the first stalled deals, the most and the least profitable customers, and the
+# forecast's accuracy for everyone in scope.
+STALLED_ON_PAGE = 20
+CUSTOMERS_AT_EACH_END = 5
 
 
 FIGURES: dict[str, Figure] = {
@@ -72,16 +87,19 @@ FIGURES: dict[str, Figure] = {
     "pipeline-forecast": Figure(_("Weighted forecast"), s.ForecastRow, lambda u, p: s.pipeline_forecast(user=u)),
     "pipeline-funnel": Figure(_("Pipeline funnel"), s.FunnelRow, lambda u, p: s.pipeline_funnel(user=u)),
     "forecast-accuracy": Figure(_("Forecast vs actual"), s.AccuracyRow,
-                                lambda u, p: s.forecast_accuracy(user=u, months=p.months)),
+                                lambda u, p: s.forecast_accuracy(user=u, months=p.months),
+                                page=lambda u, p: s.forecast_accuracy(user=u, months=p.months, overall_only=True)),
     "stage-conversion": Figure(_("Stage conversion"), s.ConversionRow,
                                lambda u, p: s.stage_conversion(user=u, months=p.months)),
     "time-in-stage": Figure(_("Time in stage"), s.StageTimeRow, lambda u, p: s.time_in_stage(user=u, months=p.months)),
     "win-rates": Figure(_("Win rate and cycle"), s.WinRow, lambda u, p: s.win_rates(user=u, months=p.months)),
-    "stalled-deals": Figure(_("Stalled deals"), s.StalledDeal, lambda u, p: s.stalled_deals(user=u)),
+    "stalled-deals": Figure(_("Stalled deals"), s.StalledDeal, lambda u, p: s.stalled_deals(user=u),
+                            page=lambda u, p: s.stalled_deals(user=u, limit=STALLED_ON_PAGE)),
     "stakeholder-gaps": Figure(_("Stakeholder gaps"), s.StakeholderGap, lambda u, p: s.stakeholder_gaps(
         user=u, min_amount=Decimal(settings.STAKEHOLDER_GAP_MIN_AMOUNT))),
     "customer-value": Figure(_("Customer value"), s.CustomerValue,
-                             lambda u, p: s.customer_value(user=u, months=p.months)),
+                             lambda u, p: s.customer_value(user=u, months=p.months),
+                             page=lambda u, p: s.customer_value(user=u, months=p.months, ends=CUSTOMERS_AT_EACH_END)),
     "falling-accounts": Figure(_("Falling key accounts"), s.FallingAccount,
                                lambda u, p: s.falling_key_accounts(user=u)),
     "alerts": Figure(_("Alerts"), s.AlertRow, lambda u, p: s.recent_alerts(user=u)),

@@ -1,8 +1,9 @@
-"""What the read side keeps: forecast snapshots, alerts, and roll-ups of sales.
+"""What the read side keeps: forecast snapshots, alerts, and roll-ups of sales and shipments.
 
-The roll-ups hold complete days and complete months, (re)built by `services.rollup_refresh`;
-today (and any period not rolled up yet) is always aggregated live from the sales, so the
-dashboard shows a sale seconds after the text arrives while three years of history stay cheap.
+The roll-ups hold complete days, weeks, months and quarters (shipments: months), (re)built by
+`services.rollup_refresh`; today (and any period not rolled up yet) is always aggregated live,
+so the dashboard shows a sale seconds after the text arrives while three years of history stay
+cheap.
 """
 
 from django.conf import settings
@@ -84,15 +85,20 @@ class Alert(TimeStamped):
 
 
 class Grain(models.TextChoices):
+    """The periods rolled up, shortest first. A figure's range is made of the longest complete
+    periods that fit it: a year of sales is a few quarters and months, a few weeks and days."""
+
     DAY = "day", "Day"
+    WEEK = "week", "Week"
     MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
 
 
 class RollupPeriod(models.Model):
-    """A complete day or month whose roll-up rows are built, and when: sales or rewards changed
-    after that make it rebuild."""
+    """A complete day, week, month or quarter whose roll-up rows are built, and when: sales or
+    rewards (for a month also shipments or their orders) changed after that make it rebuild."""
 
-    grain = models.CharField(max_length=5, choices=Grain.choices)
+    grain = models.CharField(max_length=7, choices=Grain.choices)
     start = models.DateField()
     built_at = models.DateTimeField()
 
@@ -104,8 +110,8 @@ class RollupPeriod(models.Model):
 
 
 class PeriodTotals(models.Model):
-    grain = models.CharField(max_length=5, choices=Grain.choices)
-    period = models.DateField(help_text="The day, or the first day of the month")
+    grain = models.CharField(max_length=7, choices=Grain.choices)
+    period = models.DateField(help_text="The day, or the first day of the week, month or quarter")
     units = models.PositiveIntegerField()
     revenue = models.DecimalField(max_digits=18, decimal_places=2)
     cost = models.DecimalField(max_digits=18, decimal_places=2)
@@ -116,7 +122,7 @@ class PeriodTotals(models.Model):
 
 
 class RepProductTotals(PeriodTotals):
-    """Valid sales of one rep and product in one complete day or month."""
+    """Valid sales of one rep and product in one complete period."""
 
     rep = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey("sales.Product", on_delete=models.CASCADE, related_name="+")
@@ -132,13 +138,53 @@ class RepProductTotals(PeriodTotals):
         return f"{self.grain} {self.period} {self.rep_id} {self.product_id}: {self.units}"
 
 
+class RepTotals(PeriodTotals):
+    """Valid sales of one rep in one complete period: what the figures grouped by rep,
+    branch or region (or not grouped) read, a few hundred rows a month where the rows per
+    product are thousands."""
+
+    rep = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+
+    scope_owner = "rep"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grain", "period", "rep"], name="rollup_rep_once")]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.period} {self.rep_id}: {self.units}"
+
+
 class CustomerTotals(PeriodTotals):
-    """Valid sales to one customer in one complete day or month."""
+    """Valid sales to one customer in one complete period."""
 
     customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["grain", "period", "customer"], name="rollup_customer_once")]
+        # A manager's customers: their rows, not every customer's rows of the period.
+        indexes = [models.Index(fields=["customer", "grain", "period"])]
 
     def __str__(self) -> str:
         return f"{self.grain} {self.period} {self.customer_id}: {self.units}"
+
+
+class FulfilmentTotals(models.Model):
+    """Received shipments of one rep's orders shipped in one complete month: how many, and the
+    sums of their durations, which the order-to-receipt figures divide into averages."""
+
+    period = models.DateField(help_text="First day of the month shipped")
+    rep = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    shipments = models.PositiveIntegerField()
+    order_to_ship = models.DurationField()
+    told = models.PositiveIntegerField(help_text="Shipments whose customer was told")
+    ship_to_told = models.DurationField()
+    ship_to_receipt = models.DurationField()
+    order_to_receipt = models.DurationField()
+
+    scope_owner = "rep"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "rep"], name="rollup_fulfilment_once")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.rep_id}: {self.shipments}"

@@ -3,24 +3,29 @@
 alert jobs call the `*_among` cores with querysets of their own (the whole company).
 
 Aggregation happens in the database (GROUP BY, TruncMonth/TruncWeek, subqueries), the same
-queries on SQLite and PostgreSQL. Month series read the roll-up tables for complete months that
-are built and aggregate the rest (the current month at least) live, so a sale shows at once.
+queries on SQLite and PostgreSQL. Sales read the roll-up tables for the complete quarters,
+months, weeks and days that are built and aggregate the rest (today at least) live, so a sale
+shows at once; shipments likewise by month. A list the page shows only part of is cut in the
+database (`limit`, `ends`, `overall_only`), the CSV download reads it whole.
 """
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import reduce
 from itertools import pairwise
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Avg,
-    Case,
     Count,
     DateField,
     DateTimeField,
+    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -32,9 +37,8 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import Cast, Coalesce, Greatest, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,8 +62,10 @@ from backend.reports.models import (
     AlertKind,
     CustomerTotals,
     ForecastSnapshot,
+    FulfilmentTotals,
     Grain,
     RepProductTotals,
+    RepTotals,
     RollupPeriod,
 )
 from backend.sales.models import Order, OrderStatus, Product, RewardStatus, Sale, Shipment
@@ -82,6 +88,33 @@ def add_months(day: date, months: int) -> date:
 
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def period_start(grain: str, day: date) -> date:
+    """The first day of the roll-up period of `grain` that holds `day`."""
+    starts = {Grain.DAY: lambda d: d, Grain.WEEK: week_start, Grain.MONTH: month_start, Grain.QUARTER: quarter_start}
+    return starts[grain](day)
+
+
+def period_end(grain: str, start: date) -> date:
+    """The day after the period of `grain` that begins on `start`."""
+    if grain in (Grain.DAY, Grain.WEEK):
+        return start + timedelta(days=1 if grain == Grain.DAY else 7)
+    return add_months(start, 3 if grain == Grain.QUARTER else 1)
+
+
+def periods(grain: str, first: date, last: date) -> list[date]:
+    """The starts of the periods of `grain` from the one holding `first` to the last one that
+    ends by `last` (included)."""
+    found, start = [], period_start(grain, first)
+    while period_end(grain, start) <= last + timedelta(days=1):
+        found.append(start)
+        start = period_end(grain, start)
+    return found
 
 
 def midnight(day: date) -> datetime:
@@ -123,6 +156,12 @@ def _in_days(days: Iterable[date], field: str, *, moments: bool) -> Q:
     return condition
 
 
+def _within(rows: QuerySet, path: str, scoped: QuerySet) -> QuerySet:
+    """`rows` whose `path` is one of `scoped`; when the scope narrows nothing (an executive), no
+    condition at all: matching every row against a whole table costs a join and gains nothing."""
+    return rows.filter(**{f"{path}__in": scoped.values("pk")}) if scoped.query.has_filters() else rows
+
+
 def _pct(new: Decimal | int, old: Decimal | int) -> float | None:
     return None if not old else round(float((Decimal(new) - Decimal(old)) / Decimal(old) * 100), 1)
 
@@ -157,48 +196,84 @@ ROLLUP_TOTALS = {"units": Sum("units"), "revenue": Sum("revenue"), "cost": Sum("
 BUCKETS = {"month": TruncMonth, "week": TruncWeek}
 
 
-def _totals(
-    *, rollup: QuerySet, live: QuerySet[Sale], first: date, last: date, key: str | None, by: str | None
-) -> dict[tuple[date | None, Any], "Totals"]:
-    """Totals per (month or week start, `key`) over the days `first`..`last` (today at most).
+MEASURES = ("units", "revenue", "cost", "reward")
+# The roll-up rows a group may be made of: a quarter only when not grouped by time, a week
+# (Monday to Sunday) in a month's group only when it lies in that month.
+GRAINS = {None: (Grain.QUARTER, Grain.MONTH, Grain.WEEK, Grain.DAY), "month": (Grain.MONTH, Grain.WEEK, Grain.DAY),
+          "week": (Grain.WEEK, Grain.DAY)}
 
-    Complete months that are rolled up come from their month rows (unless `by` week), other
-    complete days from their day rows, and the rest (today at least) live from `live`.
+
+def _grouped(
+    *, rollup: QuerySet, live: QuerySet[Sale], first: date, last: date, key: str | None, by: str | None,
+    measures: tuple[str, ...] = MEASURES,
+) -> list[QuerySet]:
+    """The totals over the days `first`..`last` (today at most) per (month or week start, `key`),
+    as querysets of the same columns: [bucket], [key], then `measures` (of units, revenue, cost
+    and reward).
+
+    The longest complete periods that are rolled up and fit (quarters, months, weeks, then days)
+    come from their roll-up rows, in one query; the rest (today at least) live from `live`. A
+    group may come from both.
     """
     today = timezone.localdate()
     last = min(last, today)
     if last < first:
-        return {}
-    built = set(RollupPeriod.objects.filter(start__gte=month_start(first), start__lte=last)
-                .values_list("grain", "start"))
-    months = [
-        m for m in months_between(first, last)
-        if by != "week" and (Grain.MONTH, m) in built and m >= first and add_months(m, 1) <= last + timedelta(days=1)
-    ]
-    in_months = {d for m in months for d in days_between(m, add_months(m, 1) - timedelta(days=1))}
-    rest = [d for d in days_between(first, last) if d not in in_months]
-    days = [d for d in rest if d < today and (Grain.DAY, d) in built]
-    sources = []
-    if months:
-        sources.append((rollup.filter(grain=Grain.MONTH, period__in=months), "period", ROLLUP_TOTALS))
-    if days:
-        sources.append((rollup.filter(_in_days(days, "period", moments=False), grain=Grain.DAY), "period",
-                        ROLLUP_TOTALS))
-    if len(days) < len(rest):
-        pending = set(rest) - set(days)
-        sources.append((live.filter(_in_days(pending, "sold_at", moments=True)), "sold_at", live_totals()))
-    sums: dict[tuple[date | None, Any], list] = defaultdict(lambda: [0, ZERO, ZERO, ZERO])
+        return []
+    built = set(RollupPeriod.objects.filter(start__gte=first, start__lte=last).values_list("grain", "start"))
+    left = set(days_between(first, last))
+    rolled = []
+    for grain in GRAINS[by]:
+        starts = []
+        for start in periods(grain, first, last):
+            end = period_end(grain, start)
+            days = set(days_between(start, end - timedelta(days=1)))
+            split = by == "month" and grain == Grain.WEEK and start.month != (end - timedelta(days=1)).month
+            if start >= first and (grain, start) in built and days <= left and not split:
+                starts.append(start)
+                left -= days
+        if starts:
+            rolled.append(Q(grain=grain) & (_in_days(starts, "period", moments=False) if grain == Grain.DAY
+                                            else Q(period__in=starts)))
+    sources = [(rollup.filter(reduce(operator.or_, rolled)), "period", ROLLUP_TOTALS)] if rolled else []
+    if left:
+        sources.append((live.filter(_in_days(left, "sold_at", moments=True)), "sold_at", live_totals()))
+    keys = ["bucket"] if by else []
+    if key:
+        keys.append(key)
+    grouped = []
     for queryset, when, totals in sources:
-        keys = [key] if key else []
         queryset = queryset.order_by()
         if by:
-            queryset = queryset.annotate(bucket=BUCKETS[by](when, output_field=DateField()))
-            keys.insert(0, "bucket")
-        for row in queryset.values(*keys).annotate(**totals).values_list(*keys, *totals):
-            group = (row[0] if by else None, row[len(keys) - 1] if key else None)
-            found = sums[group]
-            for n, value in enumerate(row[len(keys):]):
-                found[n] += value or 0
+            bucket = BUCKETS[by](when, output_field=DateField())
+            if when == "period":
+                # PostgreSQL truncates a date as a timestamp with time zone, slow to read by the
+                # thousand: a date again.
+                bucket = Cast(bucket, DateField())
+            queryset = queryset.annotate(bucket=bucket)
+        sums = {name: totals[name] for name in measures}
+        grouped.append(queryset.values(*keys).annotate(**sums).values_list(*keys, *sums))
+    return grouped
+
+
+def _totals(
+    *, rollup: QuerySet, live: QuerySet[Sale], first: date, last: date, key: str | None, by: str | None
+) -> dict[tuple[date | None, Any], "Totals"]:
+    """Totals per (month or week start, `key`) over the days `first`..`last` (today at most),
+    from `_grouped`."""
+    width = bool(by) + bool(key)
+    sums: dict[tuple[date | None, Any], list] = {}
+    for queryset in _grouped(rollup=rollup, live=live, first=first, last=last, key=key, by=by):
+        for row in queryset:
+            group = (row[0] if by else None, row[width - 1] if key else None)
+            units, revenue, cost, reward = row[width:]
+            found = sums.get(group)
+            if found is None:
+                sums[group] = [units or 0, revenue or ZERO, cost or ZERO, reward or ZERO]
+            else:
+                found[0] += units or 0
+                found[1] += revenue or ZERO
+                found[2] += cost or ZERO
+                found[3] += reward or ZERO
     return {group: Totals(units, _money(revenue), _money(cost), _money(reward))
             for group, (units, revenue, cost, reward) in sums.items()}
 
@@ -251,8 +326,10 @@ class MonthRow:
 
 
 def _sales_totals(user: Any, *, first: date, last: date, key: str | None, by: str | None) -> dict:
-    """`_totals` of the sales `user` may see (by the rep who sold)."""
-    return _totals(rollup=scope(RepProductTotals.objects.all(), user), live=scope(valid_sales(), user),
+    """`_totals` of the sales `user` may see (by the rep who sold). The rows per rep serve every
+    group but the product and its division, at a fraction of the rows per rep and product."""
+    rollup = RepProductTotals if key and key.startswith("product") else RepTotals
+    return _totals(rollup=scope(rollup.objects.all(), user), live=scope(valid_sales(), user),
                    first=first, last=last, key=key, by=by)
 
 
@@ -404,41 +481,85 @@ class FulfilmentRow:
     order_to_receipt_days: float | None
 
 
+def received_shipments() -> QuerySet[Shipment]:
+    return Shipment.objects.filter(received_at__isnull=False)
+
+
+def _duration(later: str, earlier: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
+
+
+def _until(moment: datetime, earlier: str) -> ExpressionWrapper:
+    return ExpressionWrapper(Value(moment) - F(earlier), output_field=DurationField())
+
+
+def fulfilment_sums() -> dict:
+    """Of a group of received shipments: how many, and their durations summed (from the shipment
+    to the customer told, over those whose customer was told), used live and to build the roll-up."""
+    return {
+        "shipments": Count("pk"),
+        "order_to_ship": Sum(_duration("shipped_at", "order__ordered_at")),
+        "told": Count("customer_told_at"),
+        "ship_to_told": Sum(_duration("customer_told_at", "shipped_at")),
+        "ship_to_receipt": Sum(_duration("received_at", "shipped_at")),
+        "order_to_receipt": Sum(_duration("received_at", "order__ordered_at")),
+    }
+
+
+FULFILMENT = tuple(fulfilment_sums())
+
+
 def fulfilment_times(
     *, user: Any, by: str = "branch", months: int = 12, today: date | None = None
 ) -> list[FulfilmentRow]:
     """Average days from order to shipment, from shipment to the rep telling the customer, from
     shipment to receipt and from order to receipt; per branch or per month shipped. Only
-    shipments that were received count."""
+    shipments that were received count. Complete months that are rolled up come from their
+    roll-up rows, the rest (this month at least) live."""
     today = today or timezone.localdate()
     first = add_months(month_start(today), 1 - months)
-    shipments = scope(Shipment.objects.filter(received_at__isnull=False, shipped_at__gte=midnight(first)), user)
-    if by == "month":
-        shipments = shipments.annotate(group=TruncMonth("shipped_at", output_field=DateField()))
-        group = "group"
-    else:
+    built = set(RollupPeriod.objects.filter(grain=Grain.MONTH, start__gte=first, start__lt=month_start(today))
+                .values_list("start", flat=True))
+    rolled = [m for m in months_between(first, today) if m in built]
+    in_rolled = {d for m in rolled for d in days_between(m, add_months(m, 1) - timedelta(days=1))}
+    pending = [d for d in days_between(first, today) if d not in in_rolled]
+    sources = []
+    if rolled:
+        group = "period" if by == "month" else "rep__branch__code"
+        sources.append(scope(FulfilmentTotals.objects.filter(period__in=rolled), user).order_by().values(group)
+                       .annotate(**{name: Sum(name) for name in FULFILMENT}).values_list(group, *FULFILMENT))
+    if pending:
+        shipments = scope(received_shipments().filter(_in_days(pending, "shipped_at", moments=True)), user)
         group = "order__rep__branch__code"
-    rows = shipments.order_by().values(group).annotate(
-        n=Count("pk"),
-        to_ship=_avg_duration("shipped_at", "order__ordered_at"),
-        to_told=_avg_duration("customer_told_at", "shipped_at"),
-        to_receipt=_avg_duration("received_at", "shipped_at"),
-        total=_avg_duration("received_at", "order__ordered_at"),
-    )
+        if by == "month":
+            shipments, group = shipments.annotate(month=TruncMonth("shipped_at", output_field=DateField())), "month"
+        sources.append(shipments.order_by().values(group).annotate(**fulfilment_sums())
+                       .values_list(group, *FULFILMENT))
+    sums: dict[Any, list] = {}
+    for source in sources:
+        for key, *values in source:
+            found = sums.setdefault(key, [0, timedelta(), 0, timedelta(), timedelta(), timedelta()])
+            for n, value in enumerate(values):
+                if value is not None:
+                    found[n] += value
     result = [
         FulfilmentRow(
-            key=str(r[group] or ""), label=str(r[group] or _("(none)")), shipments=r["n"],
-            order_to_ship_days=_days(r["to_ship"]), ship_to_rep_told_days=_days(r["to_told"]),
-            ship_to_receipt_days=_days(r["to_receipt"]), order_to_receipt_days=_days(r["total"]),
+            key=str(key or ""), label=str(key or _("(none)")), shipments=n, order_to_ship_days=_days(_mean(to_ship, n)),
+            ship_to_rep_told_days=_days(_mean(to_told, told)), ship_to_receipt_days=_days(_mean(to_receipt, n)),
+            order_to_receipt_days=_days(_mean(total, n)),
         )
-        for r in rows
+        for key, (n, to_ship, told, to_told, to_receipt, total) in sums.items()
     ]
     return sorted(result, key=lambda r: r.key)
 
 
-def _avg_duration(later: str, earlier: str, condition: Q | None = None) -> Avg:
+def _mean(total: timedelta, n: int) -> timedelta | None:
+    return total / n if n else None
+
+
+def _avg_duration(later: str, earlier: str) -> Avg:
     """The mean of `later - earlier` as a timedelta (NULLs ignored), on SQLite and PostgreSQL."""
-    return Avg(ExpressionWrapper(F(later) - F(earlier), output_field=DurationField()), filter=condition)
+    return Avg(_duration(later, earlier))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,20 +649,30 @@ def accuracy(forecast: Decimal, actual: Decimal) -> float | None:
     return round(max(0.0, 1 - float(abs(actual - forecast) / forecast)) * 100, 1)
 
 
-def forecast_accuracy(*, user: Any, months: int = 6, today: date | None = None) -> list[AccuracyRow]:
+def forecast_accuracy(
+    *, user: Any, months: int = 6, today: date | None = None, overall_only: bool = False
+) -> list[AccuracyRow]:
     """Each month's snapshotted forecast against the amount of deals actually won that month, per
-    rep, per team (the rep's manager) and for everyone in scope."""
+    rep, per team (the rep's manager) and for everyone in scope; `overall_only`: for everyone in
+    scope only (what the page charts), summed in the database."""
     today = today or timezone.localdate()
     first = add_months(month_start(today), 1 - months)
-    snapshots = scope(ForecastSnapshot.objects.filter(period__gte=first), user)
-    forecast = {(owner, period): weighted for owner, period, weighted in
-                snapshots.values_list("owner", "period", "weighted")}
+    snapshots = scope(ForecastSnapshot.objects.filter(period__gte=first), user).order_by()
     won = (
         scope(Opportunity.objects.filter(status=OpportunityStatus.WON, closed_at__gte=midnight(first)), user)
         .order_by().annotate(period=TruncMonth("closed_at", output_field=DateField()))
-        .values("owner", "period").annotate(actual=Sum("amount"))
     )
-    actual = {(r["owner"], r["period"]): _money(r["actual"]) for r in won}
+    if overall_only:
+        forecast = dict(snapshots.values("period").annotate(f=Sum("weighted")).values_list("period", "f"))
+        actual = {period: _money(a) for period, a in
+                  won.values("period").annotate(a=Sum("amount")).values_list("period", "a")}
+        overall = [(period, forecast.get(period, ZERO), actual.get(period, ZERO))
+                   for period in sorted({*forecast, *actual})]
+        return [AccuracyRow("all", _("All"), period, f, a, accuracy(f, a)) for period, f, a in overall]
+    forecast = {(owner, period): weighted for owner, period, weighted in
+                snapshots.values_list("owner", "period", "weighted")}
+    actual = {(r["owner"], r["period"]): _money(r["actual"]) for r in
+              won.values("owner", "period").annotate(actual=Sum("amount"))}
     owners = User.objects.select_related("manager").in_bulk({owner for owner, _period in {*forecast, *actual}})
     no_manager, everyone = _("(no manager)"), ("all", _("All"))
     names = {pk: (("rep", str(o)), ("team", str(o.manager) if o.manager else no_manager)) for pk, o in owners.items()}
@@ -569,26 +700,33 @@ class ConversionRow:
 def _entries(user: Any, months: int, today: date | None) -> QuerySet[StageEntry]:
     """Stage entries of the deals in scope, from the last `months` months."""
     first = add_months(month_start(today or timezone.localdate()), 1 - months)
-    deals = scope(Opportunity.objects.all(), user).values("pk")
-    return StageEntry.objects.filter(opportunity__in=deals, entered_at__gte=midnight(first)).order_by()
+    entries = StageEntry.objects.filter(entered_at__gte=midnight(first)).order_by()
+    return _within(entries, "opportunity", scope(Opportunity.objects.all(), user))
+
+
+def _stages() -> dict[int, Stage]:
+    return Stage.objects.select_related("division").in_bulk()
 
 
 def stage_conversion(*, user: Any, months: int = 12, today: date | None = None) -> list[ConversionRow]:
     """Of the deals that entered a stage in the last `months`, how many went on: their stage now
-    is a later one, or they were won. (Joins, not a subquery per entry: fast over years of deals.)"""
-    went_on = Q(opportunity__stage__order__gt=F("stage__order")) | Q(opportunity__status=OpportunityStatus.WON)
-    rows = (
-        _entries(user, months, today)
-        .values("stage__division__code", "stage__name", "stage__order")
-        .annotate(
-            entered=Count("opportunity", distinct=True),
-            advanced=Count(Case(When(went_on, then=F("opportunity"))), distinct=True),
-        )
-    )
+    is a later one, or they were won. The deals are counted per stage entered, stage now and
+    status: a deal is in one such group, so the groups add up, and the stages' order is compared
+    here rather than by joining the stages to every entry."""
+    rows = (_entries(user, months, today).values("stage", "opportunity__stage", "opportunity__status")
+            .annotate(deals=Count("opportunity", distinct=True)))
+    stages = _stages()
+    entered: dict[int, int] = defaultdict(int)
+    advanced: dict[int, int] = defaultdict(int)
+    for r in rows:
+        stage, now = stages[r["stage"]], stages[r["opportunity__stage"]]
+        entered[stage.pk] += r["deals"]
+        if now.order > stage.order or r["opportunity__status"] == OpportunityStatus.WON:
+            advanced[stage.pk] += r["deals"]
     result = [
-        ConversionRow(r["stage__division__code"], r["stage__name"], r["stage__order"], r["entered"], r["advanced"],
-                      round(r["advanced"] / r["entered"] * 100, 1) if r["entered"] else None)
-        for r in rows
+        ConversionRow(stages[pk].division.code, stages[pk].name, stages[pk].order, n, advanced[pk],
+                      round(advanced[pk] / n * 100, 1))
+        for pk, n in entered.items()
     ]
     return sorted(result, key=lambda r: (r.division, r.order))
 
@@ -607,14 +745,13 @@ def time_in_stage(*, user: Any, months: int = 12, today: date | None = None) -> 
     """Average days a deal spent in each stage, over the stays begun in the last `months` that ended."""
     rows = (
         _entries(user, months, today).filter(left_at__isnull=False)
-        .values("stage__division__code", "stage__name", "stage__order", "stage__usual_days")
-        .annotate(stays=Count("pk"), avg=_avg_duration("left_at", "entered_at"))
+        .values("stage").annotate(stays=Count("pk"), avg=_avg_duration("left_at", "entered_at"))
     )
-    result = [
-        StageTimeRow(r["stage__division__code"], r["stage__name"], r["stage__order"], r["stage__usual_days"],
-                     r["stays"], _days(r["avg"]))
-        for r in rows
-    ]
+    stages, result = _stages(), []
+    for r in rows:
+        stage = stages[r["stage"]]
+        result.append(StageTimeRow(stage.division.code, stage.name, stage.order, stage.usual_days, r["stays"],
+                                   _days(r["avg"])))
     return sorted(result, key=lambda r: (r.division, r.order))
 
 
@@ -638,11 +775,15 @@ def win_rates(*, user: Any, months: int = 12, today: date | None = None) -> list
     closed = scope(Opportunity.objects.exclude(status=OpportunityStatus.OPEN).filter(closed_at__gte=midnight(first)),
                    user).annotate(started=Coalesce(started, F("created_at")))
     rows = list(closed.order_by().values("owner").annotate(**_outcomes()))
-    total = closed.order_by().aggregate(**_outcomes())
     names = User.objects.in_bulk([r["owner"] for r in rows])
     result = [_win_row(r["owner"], str(names[r["owner"]]), r) for r in rows]
     result.sort(key=lambda r: r.rep)
-    return [*result, _win_row(None, _("All"), total)] if rows else result
+    if not rows:
+        return result
+    # The total from the reps' rows: a second pass over the deals would cost as much again.
+    total = {key: sum(r[key] for r in rows) for key in ("won", "lost", "abandoned")}
+    total["cycles"] = sum((r["cycles"] for r in rows if r["cycles"] is not None), timedelta())
+    return [*result, _win_row(None, _("All"), total)]
 
 
 def _outcomes() -> dict:
@@ -651,14 +792,15 @@ def _outcomes() -> dict:
         "won": Count("pk", filter=won),
         "lost": Count("pk", filter=Q(status=OpportunityStatus.LOST)),
         "abandoned": Count("pk", filter=Q(status=OpportunityStatus.ABANDONED)),
-        "cycle": _avg_duration("closed_at", "started", won),
+        "cycles": Sum(_duration("closed_at", "started"), filter=won),
     }
 
 
 def _win_row(rep_id: int | None, name: str, row: dict) -> WinRow:
     closed = row["won"] + row["lost"] + row["abandoned"]
+    cycle = row["cycles"] / row["won"] if row["won"] and row["cycles"] is not None else None
     return WinRow(rep_id, name, row["won"], row["lost"], row["abandoned"],
-                  round(row["won"] / closed * 100, 1) if closed else None, _days(row["cycle"]))
+                  round(row["won"] / closed * 100, 1) if closed else None, _days(cycle))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -688,8 +830,10 @@ class StalledDeal:
 def stalled_deals(*, user: Any, idle_days: int = IDLE_DAYS, factor: float = OVER_STAGE_FACTOR,
                   now: datetime | None = None, limit: int | None = None) -> list[StalledDeal]:
     """Open deals in scope with no activity for `idle_days`, or more than `factor` times the
-    usual time in their stage; each with a suggestion to advance or abandon it."""
-    return stalled_among(open_deals(user), idle_days=idle_days, factor=factor, now=now or timezone.now())[:limit]
+    usual time in their stage, longest idle first (the first `limit` only, cut in the database);
+    each with a suggestion to advance or abandon it."""
+    return stalled_among(open_deals(user), idle_days=idle_days, factor=factor, now=now or timezone.now(),
+                         limit=limit)
 
 
 def _latest(queryset: QuerySet, outer: str, ref: str, field: str, how: type = Max) -> Subquery:
@@ -713,33 +857,43 @@ def _last_touch() -> Any:
     return Greatest(Coalesce(on_deal, entered), Coalesce(on_customer, entered), entered)
 
 
-def stalled_among(deals: QuerySet[Opportunity], *, idle_days: int, factor: float, now: datetime) -> list[StalledDeal]:
+def stalled_among(deals: QuerySet[Opportunity], *, idle_days: int, factor: float, now: datetime,
+                  limit: int | None = None) -> list[StalledDeal]:
     stages = {stage.pk: stage for stage in Stage.objects.order_by("division", "order")}
     over_stage = Q(pk__in=[])
     for stage in stages.values():
         over_stage |= Q(stage=stage, stage_entered_at__lt=now - timedelta(days=stage.usual_days * factor))
     idle_since = now - timedelta(days=idle_days)
+    # The cheap tests first: the database reads a deal's activities only when its stage alone
+    # does not decide (an idle deal entered its stage before `idle_since`, too).
+    idle = Q(stage_entered_at__lt=idle_since) & Q(last_touch__lt=idle_since)
     found = list(
-        deals.annotate(last_touch=_last_touch()).filter(Q(last_touch__lt=idle_since) | over_stage)
-        .order_by("last_touch").values("pk", "name", "customer__name", "owner", "stage", "amount", "expected_close",
-                                       "stage_entered_at", "last_touch")
+        deals.annotate(last_touch=_last_touch()).filter(over_stage | idle)
+        # Durations, not moments: read by the thousand, timestamps with time zone cost far more.
+        .annotate(idle_for=_until(now, "last_touch"), in_stage_for=_until(now, "stage_entered_at"))
+        .order_by("-idle_for", "pk").values("pk", "name", "customer__name", "owner", "stage", "amount",
+                                            "expected_close", "idle_for", "in_stage_for")[:limit]
     )
     following = {(s.division_id, s.order): s for s in stages.values()}
     owners = _people({d["owner"] for d in found})
     today = timezone.localdate(now)
+    texts: dict[tuple[bool, Stage | None], str] = {}  # a few texts, translated once, not once a deal
     result = []
     for deal in found:
         stage = stages[deal["stage"]]
         nxt = following.get((stage.division_id, stage.order + 1))
-        idle = deal["last_touch"] < idle_since
+        idle = deal["idle_for"] > timedelta(days=idle_days)
         past_close = deal["expected_close"] is not None and deal["expected_close"] < today
-        in_stage = (now - deal["stage_entered_at"]).days
+        in_stage = deal["in_stage_for"].days
         abandon = idle and (in_stage > stage.usual_days * factor or past_close)
+        text = texts.get((abandon, nxt))
+        if text is None:
+            text = texts[(abandon, nxt)] = _suggestion(abandon, nxt)
         result.append(StalledDeal(
             id=str(deal["pk"]), name=deal["name"], customer=deal["customer__name"], owner_id=deal["owner"],
             owner=owners[deal["owner"]], stage=stage.name, next_stage=nxt.name if nxt else "", amount=deal["amount"],
-            idle_days=(now - deal["last_touch"]).days, days_in_stage=in_stage, usual_days=stage.usual_days,
-            suggestion="abandon" if abandon else "advance", suggestion_text=_suggestion(abandon, nxt),
+            idle_days=deal["idle_for"].days, days_in_stage=in_stage, usual_days=stage.usual_days,
+            suggestion="abandon" if abandon else "advance", suggestion_text=text,
         ))
     return result
 
@@ -819,38 +973,87 @@ class CustomerValue:
     overdue_orders: int
 
 
-def _customer_totals(customers: QuerySet[Customer], *, first: date, last: date, by: str | None) -> dict:
-    """`_totals` of the sales to these customers, per customer."""
-    ids = customers.values("pk")
-    return _totals(rollup=CustomerTotals.objects.filter(customer__in=ids), live=valid_sales().filter(customer__in=ids),
-                   first=first, last=last, key="customer", by=by)
+def _customer_sources(customers: QuerySet[Customer]) -> dict[str, QuerySet]:
+    return {"rollup": _within(CustomerTotals.objects.all(), "customer", customers),
+            "live": _within(valid_sales().filter(customer__isnull=False), "customer", customers)}
 
 
-def customer_value(*, user: Any, months: int = 12, today: date | None = None) -> list[CustomerValue]:
+def _overdue_orders(customers: QuerySet[Customer], today: date) -> QuerySet[Order]:
+    unpaid = Order.objects.filter(paid_date__isnull=True, due_date__lt=today).exclude(status=OrderStatus.CANCELLED)
+    return _within(unpaid.order_by(), "customer", customers)
+
+
+def customer_value(
+    *, user: Any, months: int = 12, today: date | None = None, ends: int | None = None
+) -> list[CustomerValue]:
     """Per customer in scope over the last `months`: revenue, cost and margin of valid sales
-    (margin from the products' cost), and unpaid orders past their due date. Most profitable first."""
+    (margin from the products' cost), and unpaid orders past their due date. Most profitable
+    first; with `ends`, only the `ends` most and the `ends` least profitable (what a page shows),
+    chosen in the database."""
     today = today or timezone.localdate()
-    customers = scope(Customer.objects.all(), user)
-    found = _customer_totals(customers, first=add_months(month_start(today), 1 - months), last=today, by=None)
-    totals = {key: t for (_bucket, key), t in found.items()}
-    unpaid = Order.objects.filter(customer__in=customers.values("pk"), paid_date__isnull=True, due_date__lt=today)
-    overdue = {
-        r["customer"]: r for r in unpaid.exclude(status=OrderStatus.CANCELLED).order_by().values("customer")
-        .annotate(amount=Sum("amount"), n=Count("pk"))
-    }
+    rows = _customer_sums(scope(Customer.objects.all(), user), first=add_months(month_start(today), 1 - months),
+                          last=today, today=today, ends=ends)
+    owners = _people({row[2] for row in rows})
     result = []
-    rows = [c for c in customers.values("pk", "name", "owner") if c["pk"] in totals or c["pk"] in overdue]
-    owners = _people({c["owner"] for c in rows})
-    for customer in rows:
-        t, late = totals.get(customer["pk"], Totals()), overdue.get(customer["pk"])
-        margin = t.revenue - t.cost
+    for pk, name, owner, units, revenue, cost, overdue, late in rows:
+        margin = revenue - cost
         result.append(CustomerValue(
-            id=str(customer["pk"]), name=customer["name"], owner=owners[customer["owner"]], units=t.units,
-            revenue=t.revenue,
-            cost=t.cost, margin=margin, margin_pct=round(float(margin / t.revenue * 100), 1) if t.revenue else None,
-            overdue_amount=_money(late["amount"]) if late else ZERO, overdue_orders=late["n"] if late else 0,
+            id=str(pk), name=name, owner=owners[owner], units=units, revenue=revenue, cost=cost, margin=margin,
+            margin_pct=round(float(margin / revenue * 100), 1) if revenue else None, overdue_amount=overdue,
+            overdue_orders=late,
         ))
     return sorted(result, key=lambda c: (-c.margin, c.name))
+
+
+def _customer_sums(customers: QuerySet[Customer], *, first: date, last: date, today: date,
+                   ends: int | None) -> list[tuple]:
+    """Per customer with sales from `first` to `last` or orders overdue at `today`: pk, name,
+    owner id, units, revenue, cost, overdue amount and orders; with `ends`, only the `ends` most
+    and the `ends` least profitable.
+
+    One statement, written out because the ORM cannot sum a UNION: the roll-up rows and the live
+    sales (`_grouped`) and the overdue orders in one UNION ALL, summed per customer (and numbered
+    by margin), so that a page reads 2 x `ends` rows and a download one row per customer.
+    """
+    money = DecimalField(max_digits=18, decimal_places=2)
+    no_money, none = Value(ZERO, money), Value(0)
+    columns = ("customer", "units", "revenue", "cost", "overdue", "late")
+    parts = [
+        part.annotate(overdue=no_money, late=none).values_list(*columns)
+        for part in _grouped(**_customer_sources(customers), first=first, last=last, key="customer", by=None,
+                             measures=("units", "revenue", "cost"))
+    ]
+    parts.append(_overdue_orders(customers, today).values("customer").annotate(
+        units=none, revenue=no_money, cost=no_money, overdue=Sum("amount"), late=Count("pk"),
+    ).values_list(*columns))
+    inner, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    quote = connection.ops.quote_name
+    table, pk, name, owner = (quote(Customer._meta.db_table), quote(Customer._meta.pk.column),
+                              quote(Customer._meta.get_field("name").column),
+                              quote(Customer._meta.get_field("owner").column))
+    ranking, cut, cut_params = "", "", []
+    if ends is not None:
+        ranking = (f", ROW_NUMBER() OVER (ORDER BY s.revenue - s.cost DESC, c.{name}, s.customer) AS place"
+                   ", COUNT(*) OVER () AS total")
+        cut, cut_params = " WHERE place <= %s OR place > total - %s", [ends, ends]
+    sql = (
+        f"WITH t ({', '.join(columns)}) AS ({inner}) "  # noqa: S608  (names from the models, values as parameters)
+        "SELECT customer, name, owner, units, revenue, cost, overdue, late FROM ("
+        f"SELECT s.*, c.{name} AS name, c.{owner} AS owner{ranking} FROM ("
+        "SELECT customer, SUM(units) AS units, SUM(revenue) AS revenue, SUM(cost) AS cost, SUM(overdue) AS overdue, "
+        f"SUM(late) AS late FROM t GROUP BY customer) s JOIN {table} c ON c.{pk} = s.customer) per_customer{cut}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *cut_params])
+        found = cursor.fetchall()
+    to_pk = Customer._meta.pk.to_python
+    return [(to_pk(row[0]), row[1], row[2], int(row[3]), _sum(row[4]), _sum(row[5]), _sum(row[6]), int(row[7]))
+            for row in found]
+
+
+def _sum(value: Any) -> Decimal:
+    """A sum read without the ORM: a Decimal from PostgreSQL, a float or an int from SQLite."""
+    return _money(value if isinstance(value, Decimal) else Decimal(str(value or 0)))
 
 
 FALLING_MONTHS = 3
@@ -875,17 +1078,20 @@ def falling_accounts_among(customers: QuerySet[Customer], *, today: date, months
     last = add_months(month_start(today), -1)
     first = add_months(last, -max(months, trailing))
     keys = customers.filter(is_key_account=True)
-    units: dict[Any, dict[date, int]] = defaultdict(dict)
-    for (month, customer), t in _customer_totals(keys, first=first, last=month_start(today) - timedelta(days=1),
-                                                 by="month").items():
-        units[customer][month] = t.units
+    units: dict[Any, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for part in _grouped(**_customer_sources(keys), first=first, last=month_start(today) - timedelta(days=1),
+                         key="customer", by="month", measures=("units",)):
+        for month, customer, n in part:
+            units[customer][month] += n
     calendar = months_between(first, last)
     result = []
-    for customer in keys.filter(pk__in=list(units)).order_by("name"):
-        series = [units[customer.pk].get(m, 0) for m in calendar]
+    for pk, name, owner in keys.order_by("name").values_list("pk", "name", "owner"):
+        if pk not in units:
+            continue
+        series = [units[pk][m] for m in calendar]
         reason = _fall_reason(series, months, sharp_drop, trailing)
         if reason:
-            result.append(FallingAccount(str(customer.pk), customer.name, customer.owner_id, calendar, series, reason))
+            result.append(FallingAccount(str(pk), name, owner, calendar, series, reason))
     return result
 
 
@@ -955,11 +1161,16 @@ def first_sale_day() -> date | None:
 
 
 def days_changed_since(since: datetime, before: date) -> set[date]:
-    """Days (before `before`) holding a sale or reward changed after `since`."""
+    """Days (before `before`) holding a sale or reward changed after `since`, or the shipment of
+    an order, the shipment or its order changed after `since` (a receipt comes days later)."""
     limit = midnight(before)
-    sales = Sale.objects.filter(updated_at__gt=since, sold_at__lt=limit)
-    rewards = Sale.objects.filter(reward__updated_at__gt=since, sold_at__lt=limit)
+    changes = [
+        (Sale.objects.filter(updated_at__gt=since, sold_at__lt=limit), "sold_at"),
+        (Sale.objects.filter(reward__updated_at__gt=since, sold_at__lt=limit), "sold_at"),
+        (Shipment.objects.filter(updated_at__gt=since, shipped_at__lt=limit), "shipped_at"),
+        (Shipment.objects.filter(order__updated_at__gt=since, shipped_at__lt=limit), "shipped_at"),
+    ]
     found: set[date] = set()
-    for changed in (sales, rewards):
-        found |= set(changed.order_by().annotate(day=TruncDate("sold_at")).values_list("day", flat=True).distinct())
+    for changed, when in changes:
+        found |= set(changed.order_by().annotate(day=TruncDate(when)).values_list("day", flat=True).distinct())
     return found

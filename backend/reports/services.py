@@ -27,12 +27,14 @@ from backend.reports.models import (
     AlertKind,
     CustomerTotals,
     ForecastSnapshot,
+    FulfilmentTotals,
     Grain,
     RepProductTotals,
+    RepTotals,
     RollupPeriod,
 )
 from backend.reports.selectors import add_months, midnight, month_start, valid_sales
-from backend.sales.models import Sale
+from backend.sales.models import Sale, Shipment
 
 # ---------------------------------------------------------------------------------------------
 # Roll-ups
@@ -40,31 +42,63 @@ from backend.sales.models import Sale
 BUILD_MARGIN = timedelta(minutes=5)
 
 
-def _end(grain: str, start: date) -> date:
-    return add_months(start, 1) if grain == Grain.MONTH else start + timedelta(days=1)
-
-
 @transaction.atomic
 def rollup_build(*, grain: str, start: date) -> int:
-    """(Re)build both roll-ups of one complete day or month from its valid sales; returns the rows."""
+    """(Re)build the roll-ups of one complete period from its valid sales (and, for a month, its
+    received shipments); returns the rows."""
     # Taken first, less a margin for transactions still open: a sale changed around now is
     # rebuilt once more next time rather than missed.
     built_at = timezone.now() - BUILD_MARGIN
-    sales = valid_sales().filter(sold_at__gte=midnight(start), sold_at__lt=midnight(_end(grain, start)))
-    RepProductTotals.objects.filter(grain=grain, period=start).delete()
-    CustomerTotals.objects.filter(grain=grain, period=start).delete()
-    by_rep = [
+    sales = valid_sales().filter(sold_at__gte=midnight(start), sold_at__lt=midnight(selectors.period_end(grain, start)))
+    for model in (RepProductTotals, RepTotals, CustomerTotals):
+        model.objects.filter(grain=grain, period=start).delete()
+    by_product = [
         RepProductTotals(grain=grain, period=start, rep_id=r["rep"], product_id=r["product"], **_totals(r))
         for r in sales.order_by().values("rep", "product").annotate(**selectors.live_totals())
     ]
+    by_rep = _per_rep(by_product)
     by_customer = [
         CustomerTotals(grain=grain, period=start, customer_id=r["customer"], **_totals(r))
         for r in sales.filter(customer__isnull=False).order_by().values("customer").annotate(**selectors.live_totals())
     ]
-    RepProductTotals.objects.bulk_create(by_rep, batch_size=2000)
+    RepProductTotals.objects.bulk_create(by_product, batch_size=2000)
+    RepTotals.objects.bulk_create(by_rep, batch_size=2000)
     CustomerTotals.objects.bulk_create(by_customer, batch_size=2000)
+    built = len(by_product) + len(by_rep) + len(by_customer)
+    if grain == Grain.MONTH:
+        built += _build_fulfilment(start)
     RollupPeriod.objects.update_or_create(grain=grain, start=start, defaults={"built_at": built_at})
-    return len(by_rep) + len(by_customer)
+    return built
+
+
+def _build_fulfilment(month: date) -> int:
+    FulfilmentTotals.objects.filter(period=month).delete()
+    shipped = selectors.received_shipments().filter(shipped_at__gte=midnight(month),
+                                                     shipped_at__lt=midnight(add_months(month, 1)))
+    rows = [
+        # With no customer told, that sum is NULL: stored as zero, `told` says there were none.
+        FulfilmentTotals(period=month, rep_id=r["order__rep"],
+                         **{name: timedelta() if r[name] is None else r[name] for name in selectors.FULFILMENT})
+        for r in shipped.order_by().values("order__rep").annotate(**selectors.fulfilment_sums())
+    ]
+    FulfilmentTotals.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _per_rep(rows: list[RepProductTotals]) -> list[RepTotals]:
+    """The rep rows summed from the rep-and-product rows just built: the same sales, no second scan."""
+    found: dict[int, RepTotals] = {}
+    for row in rows:
+        rep = found.get(row.rep_id)
+        if rep is None:
+            found[row.rep_id] = RepTotals(grain=row.grain, period=row.period, rep_id=row.rep_id, units=row.units,
+                                          revenue=row.revenue, cost=row.cost, reward=row.reward)
+        else:
+            rep.units += row.units
+            rep.revenue += row.revenue
+            rep.cost += row.cost
+            rep.reward += row.reward
+    return list(found.values())
 
 
 def _totals(row: dict) -> dict:
@@ -75,23 +109,25 @@ def _totals(row: dict) -> dict:
 def rollup_refresh(
     *, today: date | None = None, progress: Callable[[str, date], None] | None = None
 ) -> list[tuple[str, date]]:
-    """Build every complete day and month not rolled up yet, and rebuild those whose sales or
-    rewards changed since they were built. Today is never rolled up (it is read live)."""
+    """Build every complete day, week, month and quarter not rolled up yet, and rebuild those
+    whose sales or rewards (for a month also shipments or their orders) changed since they were
+    built. Today is never rolled up (it is read live)."""
     today = today or timezone.localdate()
     first = selectors.first_sale_day()
     if first is None or first >= today:
         return []
     built = {(grain, start): at for grain, start, at in RollupPeriod.objects.values_list("grain", "start", "built_at")}
-    todo = {(Grain.DAY, d) for d in selectors.days_between(first, today - timedelta(days=1))}
-    todo |= {(Grain.MONTH, m) for m in selectors.months_between(first, add_months(month_start(today), -1))}
+    todo = {(grain, start) for grain in Grain.values
+            for start in selectors.periods(grain, first, today - timedelta(days=1))}
     todo -= set(built)
     if built:
         # Every change before the last build was seen by an earlier refresh.
         for day in selectors.days_changed_since(max(built.values()), today):
-            for period in ((Grain.DAY, day), (Grain.MONTH, month_start(day))):
+            for grain in Grain.values:
+                period = (grain, selectors.period_start(grain, day))
                 if period in built and _changed_after(*period, built[period]):
                     todo.add(period)
-    order = sorted(todo, key=lambda p: (p[0] == Grain.MONTH, p[1]))
+    order = sorted(todo, key=lambda p: (Grain.values.index(p[0]), p[1]))
     for grain, start in order:
         rollup_build(grain=grain, start=start)
         if progress:
@@ -100,9 +136,14 @@ def rollup_refresh(
 
 
 def _changed_after(grain: str, start: date, built_at: datetime) -> bool:
-    in_period = Q(sold_at__gte=midnight(start), sold_at__lt=midnight(_end(grain, start)))
+    begins, ends = midnight(start), midnight(selectors.period_end(grain, start))
     changed = Q(updated_at__gt=built_at) | Q(reward__updated_at__gt=built_at)
-    return Sale.objects.filter(in_period & changed).exists()
+    if Sale.objects.filter(changed, sold_at__gte=begins, sold_at__lt=ends).exists():
+        return True
+    if grain != Grain.MONTH:
+        return False
+    shipped = Shipment.objects.filter(shipped_at__gte=begins, shipped_at__lt=ends)
+    return shipped.filter(Q(updated_at__gt=built_at) | Q(order__updated_at__gt=built_at)).exists()
 
 
 # ---------------------------------------------------------------------------------------------

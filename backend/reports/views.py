@@ -42,22 +42,9 @@ def managers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return guarded
 
 
-SHOWN, ENDS = 20, 5
-
-
-def _on_page(name: str, rows: list) -> list:
-    """What the page shows of a long list (the CSV has it all): the first stalled deals, the most
-    and the least profitable customers."""
-    if name == "stalled-deals":
-        return rows[:SHOWN]
-    if name == "customer-value" and len(rows) > 2 * ENDS:
-        return [*rows[:ENDS], *rows[-ENDS:]]
-    return rows
-
-
 def _bundle(request: HttpRequest) -> dict:
     params = Params.parse(request.GET)
-    figures = {name: as_dicts(_on_page(name, FIGURES[name].rows(request.user, params))) for name in ON_PAGE}
+    figures = {name: as_dicts(FIGURES[name].page_rows(request.user, params)) for name in ON_PAGE}
     return {"day": params.day, "months": params.months, "generated": timezone.now(), "figures": figures}
 
 

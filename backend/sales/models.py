@@ -88,7 +88,11 @@ class Order(TimeStamped):
     scope_logistics = True
 
     class Meta:
-        indexes = [models.Index(fields=["rep", "status"]), models.Index(fields=["customer", "ordered_at"])]
+        indexes = [
+            models.Index(fields=["rep", "status"]),
+            models.Index(fields=["customer", "ordered_at"]),
+            models.Index(fields=["due_date"], condition=Q(paid_date__isnull=True), name="sales_order_unpaid_due"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_positive")]
 
     def __str__(self) -> str:

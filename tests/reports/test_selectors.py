@@ -1,15 +1,17 @@
 """Each figure against values computed by hand from the world of conftest.py."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.utils import timezone
 
 from backend.reports import selectors as s
 from backend.reports.figures import FIGURES, Params
+from backend.reports.models import RepProductTotals, RepTotals
 from backend.reports.services import rollup_refresh
 from tests import factories as f
-from tests.reports.conftest import NOW, TODAY, at, sell
+from tests.reports.conftest import NOW, TODAY, TZ, at, sell
 
 pytestmark = pytest.mark.django_db
 
@@ -61,9 +63,36 @@ def test_rolled_up_days_and_months_give_the_same_figures_and_stay_fresh(world, c
     may_sale = world.b.sales.filter(sold_at__month=5).first()
     may_sale.voided_at = NOW
     may_sale.save()
-    assert rollup_refresh() == [("day", date(2025, 5, 20)), ("month", date(2025, 5, 1))]
+    assert rollup_refresh() == [("day", date(2025, 5, 20)), ("week", date(2025, 5, 19)), ("month", date(2025, 5, 1))]
     may = [r for r in s.sales_by_month(user=world.boss, by="region", months=3) if r.month == date(2025, 5, 1)]
     assert _table(may, "units", "revenue") == [(5, D("3500"))]
+
+
+def test_quarters_and_weeks_give_the_same_figures(world, clock):
+    clock.move_to(datetime(2025, 7, 20, 12, tzinfo=TZ))  # a Sunday: the second quarter is over
+    params = Params(day=date(2025, 7, 20), months=4)
+    before = {name: figure.rows(world.boss, params) for name, figure in FIGURES.items()}
+    clock.shift(timedelta(minutes=10))
+    built = rollup_refresh()
+    assert [start for grain, start in built if grain == "quarter"] == [date(2025, 4, 1)]
+    assert [start for grain, start in built if grain == "week"][-1] == date(2025, 7, 7)  # not the one ending today
+    assert {name: figure.rows(world.boss, params) for name, figure in FIGURES.items()} == before
+
+
+def test_a_sale_voided_after_the_roll_up_leaves_every_roll_up(world, clock):
+    clock.shift(timedelta(minutes=10))
+    rollup_refresh()
+    clock.shift(timedelta(minutes=10))
+    voided = world.b.sales.filter(sold_at__month=5).first()  # one of Beta Co's four
+    voided.voided_at = timezone.now()
+    voided.save()
+    assert ("month", date(2025, 5, 1)) in rollup_refresh()
+    beta = next(r for r in s.customer_value(user=world.boss, months=3) if r.name == "Beta Co")
+    assert (beta.units, beta.revenue, beta.margin) == (3, D("1500"), D("300"))
+    by_rep = {(r.month, r.label): r.units for r in s.sales_by_month(user=world.boss, by="rep", months=3)}
+    assert by_rep[(date(2025, 5, 1), "Ben B")] == 3
+    may = {"grain": "month", "period": date(2025, 5, 1), "rep": world.b}
+    assert RepTotals.objects.get(**may).units == sum(r.units for r in RepProductTotals.objects.filter(**may)) == 3
 
 
 def test_each_reps_day(world):
@@ -117,6 +146,25 @@ def test_order_to_receipt_by_branch_and_by_month(world):
     assert _table(s.fulfilment_times(user=world.m2, by="branch"), "key", "shipments") == [("BS", 1)]
 
 
+def test_a_shipment_received_after_the_roll_up_rebuilds_its_month(world, clock):
+    order = f.OrderFactory(rep=world.c, customer=world.cc, ordered_at=at("2025-05-20"))
+    late = f.ShipmentFactory(order=order, shipped_at=at("2025-05-21"), rep_notified_at=at("2025-05-21"))
+    by_branch = s.fulfilment_times(user=world.m2, by="branch")
+    clock.shift(timedelta(minutes=10))
+    rollup_refresh()
+    assert _table(s.fulfilment_times(user=world.boss, by="month"), "key", "shipments") == [
+        ("2025-05-01", 1), ("2025-06-01", 2),
+    ]
+    assert s.fulfilment_times(user=world.m2, by="branch") == by_branch
+    clock.shift(timedelta(minutes=10))
+    late.received_at = timezone.now()
+    late.save()
+    assert rollup_refresh() == [("month", date(2025, 5, 1))]
+    assert _table(s.fulfilment_times(user=world.boss, by="month"), "key", "shipments", "order_to_ship_days") == [
+        ("2025-05-01", 2, 1.5), ("2025-06-01", 2, 1.5),
+    ]
+
+
 def test_weighted_forecast_per_month_of_expected_close(world):
     assert _table(s.pipeline_forecast(user=world.boss), "period", "deals", "amount", "weighted") == [
         (date(2025, 6, 1), 2, D("50000"), D("41000")),  # O1 10000 x 50% + O4 40000 x 90%
@@ -143,6 +191,12 @@ def test_forecast_accuracy_per_rep_team_and_all(world):
         ("rep", "Ben B", D("36000"), D("0"), 0.0),
     ]
     assert s.forecast_accuracy(user=world.m2, months=1) == []
+
+
+def test_the_page_reads_the_overall_accuracy_only(world):
+    every = s.forecast_accuracy(user=world.boss, months=2)
+    assert s.forecast_accuracy(user=world.boss, months=2, overall_only=True) == [r for r in every if r.level == "all"]
+    assert s.forecast_accuracy(user=world.m2, months=2, overall_only=True) == []
 
 
 def test_accuracy_formula():
@@ -195,6 +249,11 @@ def test_stalled_deals_idle_for_n_days(world):
     assert rows[1].suggestion_text == "Advance it to Demo once its entry criteria are met"
 
 
+def test_the_first_stalled_deals_are_cut_in_the_database(world):
+    every = s.stalled_deals(user=world.boss, now=NOW)
+    assert s.stalled_deals(user=world.boss, now=NOW, limit=1) == every[:1]
+
+
 def test_stakeholder_gaps(world):
     rows = s.stakeholder_gaps(user=world.boss, min_amount=D("25000"), now=NOW)
     assert _table(rows, "name", "decision_maker", "last_contacted") == [
@@ -216,6 +275,25 @@ def test_customer_value_and_overdue_payments(world):
     rollup_refresh()
     assert s.customer_value(user=world.boss, months=3) == rows
     assert [r.name for r in s.customer_value(user=world.m2, months=3)] == ["Gamma Co"]
+
+
+def test_the_most_and_the_least_profitable_customers_are_chosen_in_the_database(world, clock):
+    # An overdue order and no sale: no margin at all, the least profitable.
+    delta = f.CustomerFactory(name="Delta Co", owner=world.c)
+    f.OrderFactory(rep=world.c, customer=delta, amount=D("800"), due_date=date(2025, 6, 1))
+    every = s.customer_value(user=world.boss, months=3)
+    assert _table(every, "name", "margin", "overdue_amount") == [
+        ("Alpha Co", D("1600"), D("0")), ("Gamma Co", D("600"), D("0")), ("Beta Co", D("400"), D("5000")),
+        ("Beta Two", D("300"), D("0")), ("Delta Co", D("0"), D("800")),
+    ]
+    for ends in (1, 2, 3):
+        expected = every if 2 * ends >= len(every) else [*every[:ends], *every[-ends:]]
+        assert s.customer_value(user=world.boss, months=3, ends=ends) == expected
+    clock.shift(timedelta(minutes=10))
+    rollup_refresh()
+    assert s.customer_value(user=world.boss, months=3) == every
+    assert s.customer_value(user=world.boss, months=3, ends=1) == [every[0], every[-1]]
+    assert [r.name for r in s.customer_value(user=world.m2, months=3, ends=1)] == ["Gamma Co", "Delta Co"]
 
 
 def test_falling_and_sharply_dropping_key_accounts(world):

@@ -84,9 +84,21 @@ def test_csv_rows_hold_the_figures(world):
     assert response["Content-Disposition"] == 'attachment; filename="sales-by-region-20250618.csv"'
 
 
-def test_the_page_shows_the_ends_of_long_lists():
-    from backend.reports.views import _on_page
+def test_the_page_reads_less_of_a_long_figure_and_the_csv_has_it_all(world, monkeypatch):
+    from backend.reports import figures
 
-    assert _on_page("stalled-deals", list(range(30))) == list(range(20))
-    assert _on_page("customer-value", list(range(30))) == [0, 1, 2, 3, 4, 25, 26, 27, 28, 29]
-    assert _on_page("customer-value", list(range(8))) == list(range(8))
+    monkeypatch.setattr(figures, "STALLED_ON_PAGE", 1)
+    monkeypatch.setattr(figures, "CUSTOMERS_AT_EACH_END", 1)
+    client = _client(world.boss)
+    page = client.get("/dashboard/data.json", {"months": "3"}).json()["figures"]
+    assert [r["name"] for r in page["stalled-deals"]] == ["O5"]  # the longest idle
+    assert [r["name"] for r in page["customer-value"]] == ["Alpha Co", "Beta Two"]  # most and least profitable
+    assert {r["level"] for r in page["forecast-accuracy"]} == {"all"}
+
+    def csv_rows(name: str) -> list[dict]:
+        response = client.get(f"/dashboard/csv/{name}.csv", {"months": "3"})
+        return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+    assert [r["name"] for r in csv_rows("stalled-deals")] == ["O5", "O4"]
+    assert [r["name"] for r in csv_rows("customer-value")] == ["Alpha Co", "Gamma Co", "Beta Co", "Beta Two"]
+    assert {r["level"] for r in csv_rows("forecast-accuracy")} == {"all", "team", "rep"}
