@@ -365,16 +365,17 @@ def shipment_record(
 def shipments_record(requests: Sequence[ShipmentRequest], *, channel: str) -> list[Shipment | ApplicationError]:
     """`shipment_record` for texts that arrived together: each its shipment, or why it was refused."""
     results: dict[int, Shipment | ApplicationError] = {}
-    orders = _orders_to_ship(requests)
-    accepted = {}
-    for n, request in enumerate(requests):
-        with _speaking(request.language):
-            try:
-                accepted[n] = _order_to_ship(request, orders)
-            except ApplicationError as error:
-                results[n] = error
-    if accepted:
-        results.update(_ship(requests, accepted, channel))
+    with transaction.atomic():  # the orders stay locked until their shipments are written
+        orders = _orders_to_ship(requests)
+        accepted = {}
+        for n, request in enumerate(requests):
+            with _speaking(request.language):
+                try:
+                    accepted[n] = _order_to_ship(request, orders)
+                except ApplicationError as error:
+                    results[n] = error
+        if accepted:
+            results.update(_ship(requests, accepted, channel))
     return [results[n] for n in range(len(requests))]
 
 
