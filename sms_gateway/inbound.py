@@ -12,7 +12,7 @@ bad text never costs the others theirs.
 import logging
 import traceback
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from backend.core.phones import to_e164
 from backend.core.queries import save_fields_each
 from backend.org.models import User
 from sms_gateway import outbound, segments
-from sms_gateway.commands import BATCH_HANDLERS, HANDLERS, NUMBER_HANDLERS, Outcome, refusal
+from sms_gateway.commands import BATCH_HANDLERS, HANDLERS, NUMBER_HANDLERS, Outcome, refusal, reply_language
 from sms_gateway.language import Command, ParseError, Stop, error_text, parse
 from sms_gateway.models import InboundMessage, InboundStatus
 from sms_gateway.optouts import optout_set
@@ -57,16 +57,21 @@ class Text:
     body: str
 
 
-def receive_and_process(*, provider: str, provider_id: str, sender: str, to: str, body: str) -> str | None:
-    """The reply to answer inline, or None for an empty answer."""
-    return receive_and_process_many([Text(provider, provider_id, sender, to, body)])[0]
+def receive_and_process(
+    *, provider: str, provider_id: str, sender: str, to: str, body: str,
+    handle: Callable[[int], str | None] | None = None,
+) -> str | None:
+    """Store the text, then the reply to answer inline (None for an empty answer). `handle`
+    answers a stored text by id (the webhook's batch thread); by default it is handled here.
+    A replay (same MessageSid) gets the stored answer and runs nothing again."""
+    [(message, created)] = receive_many([Text(provider, provider_id, sender, to, body)])
+    if not created:
+        return message.reply or None
+    return (handle or _process_inline)(message.pk)
 
 
-def receive_and_process_many(texts: Sequence[Text]) -> list[str | None]:
-    """Each text's inline reply, in order. A replay gets the stored answer and changes nothing."""
-    stored = receive_many(texts)
-    replies = process_many([message.pk for message, created in stored if created], inline=True)
-    return [replies.get(message.pk, message.reply or None) for message, _ in stored]
+def _process_inline(message_id: int) -> str | None:
+    return process(message_id, inline=True)
 
 
 def receive_many(texts: Sequence[Text]) -> list[tuple[InboundMessage, bool]]:
@@ -121,8 +126,10 @@ def process_many(message_ids: Sequence[int], *, inline: bool) -> dict[int, str |
     except Exception:
         if len(message_ids) > 1:
             logger.warning("A batch of %s texts failed; handling them one at a time", len(message_ids))
-            return {pk: reply for message_id in message_ids for pk, reply in process_many([message_id],
-                                                                                         inline=inline).items()}
+            replies: dict[int, str | None] = {}
+            for message_id in message_ids:
+                replies.update(process_many([message_id], inline=inline))
+            return replies
         logger.exception("SMS %s could not be processed", message_ids[0])
         return {message_ids[0]: _fail(message_ids[0], traceback.format_exc(limit=8), inline=inline)}
     return {message.pk: message.reply or None for message in messages}
@@ -169,11 +176,11 @@ def _handle_one(message: InboundMessage, command: Command | ParseError, *, limit
                 optout_set(phone=message.sender, active=True, source="keyword")
             return _rate_limit_outcome(message)
         if type(command) in NUMBER_HANDLERS:
-            with translation.override(command.lang or _language_of(user)):
+            with translation.override(reply_language(command, user)):
                 return NUMBER_HANDLERS[type(command)](command, message.sender)
         if user is None:
             return Outcome(reply=_bilingual(_not_registered), status=InboundStatus.REJECTED, error="unknown_sender")
-        with translation.override(command.lang or user.preferred_language):
+        with translation.override(reply_language(command, user)):
             if isinstance(command, ParseError):
                 return Outcome(reply=error_text(command), status=InboundStatus.REJECTED, error=command.code)
             return _dispatch(command, user)
@@ -196,10 +203,6 @@ def _batch_dispatch(kind: type, items: list[tuple[InboundMessage, Command]]) -> 
 def _senders(messages: list[InboundMessage]) -> dict[str, User]:
     phones = {message.sender for message in messages}
     return {user.phone: user for user in User.objects.filter(phone__in=phones, is_active=True)}
-
-
-def _language_of(user: User | None) -> str:
-    return user.preferred_language if user is not None else "en"
 
 
 def _not_registered() -> str:

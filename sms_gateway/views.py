@@ -17,11 +17,10 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     fields = webhooks.parse_inbound(request)
     if fields is None:
         return HttpResponseBadRequest("MessageSid is required.")
-    [(message, created)] = inbound.receive_many(
-        [inbound.Text(provider="twilio", provider_id=fields.sid, sender=fields.sender, to=fields.to, body=fields.body)]
+    reply = inbound.receive_and_process(
+        provider="twilio", provider_id=fields.sid, sender=fields.sender, to=fields.to, body=fields.body,
+        handle=batcher.process,
     )
-    # A replay (same MessageSid) gets the stored answer and runs nothing again.
-    reply = batcher.process(message.pk) if created else message.reply or None
     return HttpResponse(webhooks.twiml(reply), content_type="text/xml; charset=utf-8")
 
 

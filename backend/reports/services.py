@@ -358,10 +358,7 @@ def dashboard_audience(rep: User, executives: set[int] | None = None, managers: 
     """Every manager above `rep`, at every level, and every executive (`executives`, when the
     caller already has them; `managers` remembers each person's manager across calls)."""
     if executives is None:
-        executives = set(
-            User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True)
-            .values_list("pk", flat=True)
-        )
+        executives = _executive_ids()
     managers = {} if managers is None else managers
     audience = set(executives)
     manager_id = rep.manager_id
@@ -371,6 +368,12 @@ def dashboard_audience(rep: User, executives: set[int] | None = None, managers: 
             managers[manager_id] = User.objects.filter(pk=manager_id).values_list("manager_id", flat=True).first()
         manager_id = managers[manager_id]
     return audience
+
+
+def _executive_ids() -> set[int]:
+    return set(
+        User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True).values_list("pk", flat=True)
+    )
 
 
 def sale_event(sales: list[Sale], rep: User) -> dict:
@@ -399,10 +402,7 @@ def dashboard_sales_recorded(*, reports: list[list[Sale]]) -> None:
     if layer is None or not reports:
         return
     reps = User.objects.select_related("branch__region").in_bulk({sales[0].rep_id for sales in reports})
-    executives = set(
-        User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True).values_list("pk", flat=True)
-    )
-    managers: dict[int, int | None] = {}
+    executives, managers = _executive_ids(), {}
     audiences = {rep_id: dashboard_audience(rep, executives, managers) for rep_id, rep in reps.items()}
     events: dict[int, list[dict]] = defaultdict(list)
     for sales in reports:

@@ -107,7 +107,7 @@ def sale_reports(requests: Sequence[SaleRequest], *, channel: str) -> list[SaleR
             if len(now) > 1:
                 later.update(now)
             else:
-                (n, item), = now.items()
+                [(n, item)] = now.items()
                 raced = next((held for s in item.serials if (held := sale_holding_serial(s))), None)
                 if raced is None:
                     raise

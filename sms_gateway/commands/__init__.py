@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sms_gateway.commands import help, ok, recv, ship, sold, status, stop, undo, visit
-from sms_gateway.commands.outcome import Outcome, refusal
+from sms_gateway.commands.outcome import Outcome, refusal, reply_language
 from sms_gateway.language import Help, Ok, Recv, Ship, Sold, Start, Status, Stop, Undo, Visit
 
 HANDLERS: dict[type, Callable[[Any, Any], Outcome]] = {
@@ -27,4 +27,4 @@ BATCH_HANDLERS: dict[type, Callable[[list[tuple[Any, Any]]], list[Outcome]]] = {
 # STOP and START concern a number, registered or not: they need no user.
 NUMBER_HANDLERS: dict[type, Callable[[Any, str], Outcome]] = {Stop: stop.handle_stop, Start: stop.handle_start}
 
-__all__ = ["BATCH_HANDLERS", "HANDLERS", "NUMBER_HANDLERS", "Outcome", "refusal"]
+__all__ = ["BATCH_HANDLERS", "HANDLERS", "NUMBER_HANDLERS", "Outcome", "refusal", "reply_language"]

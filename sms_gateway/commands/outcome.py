@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Model
 from django.utils.translation import gettext as _
@@ -25,3 +26,8 @@ def refusal(error: ApplicationError) -> Outcome:
     if suggestions:
         text += " " + _("Did you mean %(codes)s?") % {"codes": ", ".join(suggestions)}
     return Outcome(reply=text, status=InboundStatus.REJECTED, error=error.code)
+
+
+def reply_language(command: Any, user: Any) -> str:
+    """A reply speaks the language the text was written in, else the sender's own, else English."""
+    return getattr(command, "lang", None) or getattr(user, "preferred_language", None) or "en"

@@ -9,7 +9,7 @@ from audit.context import Door
 from backend.core.errors import ApplicationError
 from backend.sales.models import Shipment
 from backend.sales.services import ShipmentRequest, shipments_record
-from sms_gateway.commands.outcome import Outcome, refusal
+from sms_gateway.commands.outcome import Outcome, refusal, reply_language
 from sms_gateway.language import Ship
 
 
@@ -22,7 +22,7 @@ def handle_many(texts: list[tuple[Ship, Any]]) -> list[Outcome]:
     requests = [
         ShipmentRequest(actor=user, order_number=command.order, carrier=command.carrier or "",
                         tracking=command.tracking or "", eta=command.eta,
-                        language=command.lang or user.preferred_language)
+                        language=reply_language(command, user))
         for command, user in texts
     ]
     outcomes = []

@@ -10,7 +10,7 @@ from backend.core.errors import ApplicationError
 from backend.sales.selectors import Tally, tallies
 from backend.sales.services import SaleReport, SaleRequest, sale_reports
 from sms_gateway.commands.format import money
-from sms_gateway.commands.outcome import Outcome, refusal
+from sms_gateway.commands.outcome import Outcome, refusal, reply_language
 from sms_gateway.language import Sold
 
 
@@ -22,7 +22,7 @@ def handle_many(texts: list[tuple[Sold, Any]]) -> list[Outcome]:
     """SOLD texts from different reps, recorded together; each gets its own reply."""
     requests = [
         SaleRequest(rep=user, product_code=command.product, quantity=command.qty, serials=tuple(command.serials),
-                    customer_hint=command.customer, language=_language(command, user))
+                    customer_hint=command.customer, language=reply_language(command, user))
         for command, user in texts
     ]
     results = sale_reports(requests, channel=Door.SMS)
@@ -36,10 +36,6 @@ def handle_many(texts: list[tuple[Sold, Any]]) -> list[Outcome]:
             else:
                 outcomes.append(_recorded(result, today[request.rep.pk]))
     return outcomes
-
-
-def _language(command: Sold, user: Any) -> str:
-    return command.lang or user.preferred_language
 
 
 def _recorded(report: SaleReport, today: Tally) -> Outcome:

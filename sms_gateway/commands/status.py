@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from backend.sales.selectors import Tally, tallies
 from sms_gateway.commands.format import money
-from sms_gateway.commands.outcome import Outcome
+from sms_gateway.commands.outcome import Outcome, reply_language
 from sms_gateway.language import Status
 
 
@@ -20,7 +20,7 @@ def handle_many(texts: list[tuple[Status, Any]]) -> list[Outcome]:
     figures = tallies([user for _, user in texts])
     outcomes = []
     for (command, user), tally in zip(texts, figures, strict=True):
-        with translation.override(command.lang or user.preferred_language):
+        with translation.override(reply_language(command, user)):
             outcomes.append(_status(tally))
     return outcomes
 
