@@ -153,6 +153,10 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the connections after every task, and in a prefork child the whole
+# connection pool: a new PostgreSQL connection per task, costlier than a text's send. It does so
+# only every this many tasks; between, backend/celery.py hands connections back as a request does.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # Redis gives a dead worker's unacknowledged task to another worker after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = TIME_ZONE

@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from backend.core.errors import NotFound
+from backend.core.groups import send_to_groups
 from backend.core.sync import stamp_for
 from backend.notifications import presence
 from backend.notifications.models import Notification
@@ -62,11 +61,8 @@ def notify(*, recipient: Any, kind: str, text: str, data: dict | None = None, sm
 
 def push(notification: Notification) -> None:
     """Best effort: the channel layer may drop it; the inbox and sync have the notice anyway."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     message = {"type": "event.push", "event": event_payload(notification)}
-    async_to_sync(layer.group_send)(user_group(notification.recipient_id), message)
+    send_to_groups([(user_group(notification.recipient_id), message)])
 
 
 def _should_text(recipient: Any, sms: bool | None) -> bool:
@@ -90,9 +86,7 @@ def send_text(*, to: str, body: str, kind: str, user: Any = None, related: Any =
 
 def close_device_sockets(device_id: int) -> None:
     """After commit: every open socket of a revoked device is closed."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(device_group(device_id), {"type": "device.revoked"})
+    send_to_groups([(device_group(device_id), {"type": "device.revoked"})])
 
 
 def notification_list(*, user: Any, recipient: Any = None) -> QuerySet[Notification]:

@@ -1,7 +1,6 @@
 """Writes of the read side: roll-ups, forecast snapshots, alerts, digests, and the live
 "sale recorded" event for the managers' dashboards."""
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,14 +8,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.core.groups import send_to_groups
 from backend.crm.models import Customer, Opportunity, OpportunityStatus
 from backend.notifications.services import in_language_of, notify
 from backend.org.models import Role, User
@@ -397,9 +395,8 @@ def dashboard_sales_recorded(*, reports: list[list[Sale]]) -> None:
     """Tell every dashboard above each rep that their sales were recorded: one message per
     dashboard for the lot (called after commit; best effort: a dashboard that misses one shows
     the sale at its next refresh)."""
-    layer = get_channel_layer()
     reports = [sales for sales in reports if sales]
-    if layer is None or not reports:
+    if not reports:
         return
     reps = User.objects.select_related("branch__region").in_bulk({sales[0].rep_id for sales in reports})
     executives, managers = _executive_ids(), {}
@@ -409,11 +406,6 @@ def dashboard_sales_recorded(*, reports: list[list[Sale]]) -> None:
         event = sale_event(sales, reps[sales[0].rep_id])
         for user_id in audiences[sales[0].rep_id]:
             events[user_id].append(event)
-
-    async def send_all() -> None:  # one crossing into the event loop for every dashboard
-        await asyncio.gather(*(
-            layer.group_send(dashboard_group(user_id), {"type": "dashboard.events", "events": lot})
-            for user_id, lot in events.items()
-        ))
-
-    async_to_sync(send_all)()
+    send_to_groups(
+        (dashboard_group(user_id), {"type": "dashboard.events", "events": lot}) for user_id, lot in events.items()
+    )
