@@ -195,6 +195,8 @@ SMS_SENDER_RATE_PER_SECOND = env.float("SMS_SENDER_RATE_PER_SECOND", default=0)
 SMS_INBOUND_BATCH = env.int("SMS_INBOUND_BATCH", default=64)
 # How long a webhook waits for its batch to start before answering empty (the reply is then queued).
 SMS_INBOUND_WAIT_SECONDS = env.float("SMS_INBOUND_WAIT_SECONDS", default=8)
+# How long a batch waits for the texts right behind its first one (bigger batches cost less per text).
+SMS_INBOUND_LINGER_SECONDS = env.float("SMS_INBOUND_LINGER_SECONDS", default=0.005)
 # Behind a proxy, the META key of the header with the caller's address (e.g. HTTP_X_REAL_IP, set by
 # nginx): the app's sign-in is rate-limited per client address.
 CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")

@@ -170,9 +170,9 @@ start_app() {
     # Each process kind gets its own folder of shared counters; cleared so a restart starts from zero.
     rm -rf "$STACK_DIR/metrics"
     mkdir -p "$STACK_DIR/metrics/web" "$STACK_DIR/metrics/worker"
-    PROMETHEUS_MULTIPROC_DIR="$STACK_DIR/metrics/web" spawn web "$BIN/uvicorn" backend.asgi:application \
+    PROMETHEUS_MULTIPROC_DIR="$STACK_DIR/metrics/web" spawn web "$PYTHON" -m backend.serve \
         --host 127.0.0.1 --port "$WEB_PORT" --workers "$WEB_WORKERS" --loop uvloop --http httptools \
-        --no-access-log --proxy-headers --forwarded-allow-ips 127.0.0.1 --timeout-graceful-shutdown 10
+        --proxy-headers --forwarded-allow-ips 127.0.0.1 --timeout-graceful-shutdown 10
     PROMETHEUS_MULTIPROC_DIR="$STACK_DIR/metrics/worker" spawn worker "$BIN/celery" -A backend worker \
         --hostname "fieldline@%h" --pool "$CELERY_POOL" --concurrency "$CELERY_CONCURRENCY" --loglevel INFO
     spawn beat "$BIN/celery" -A backend beat --loglevel INFO --schedule "$STACK_DIR/celerybeat-schedule"

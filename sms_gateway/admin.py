@@ -96,8 +96,7 @@ class OutboundMessageAdmin(ScopedMessageAdmin):
         OutboundMessage.objects.filter(pk__in=ids, status=OutboundStatus.FAILED).update(
             status=OutboundStatus.QUEUED, attempts=0, next_attempt_at=None
         )
-        for message_id in ids:
-            hand_over(message_id)
+        hand_over(ids)
         self.message_user(request, _("%(count)s texts queued again.") % {"count": len(ids)})
 
 

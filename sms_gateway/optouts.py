@@ -1,5 +1,7 @@
 """STOP and START, per number. Only replies reach a number that opted out."""
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -8,6 +10,14 @@ from sms_gateway.models import OptOut
 
 def is_opted_out(phone: str) -> bool:
     return OptOut.objects.filter(phone=phone, is_active=True).exists()
+
+
+def opted_out(phones: Iterable[str]) -> set[str]:
+    """The numbers among `phones` that texted STOP (one query)."""
+    phones = set(phones)
+    if not phones:
+        return set()
+    return set(OptOut.objects.filter(phone__in=phones, is_active=True).values_list("phone", flat=True))
 
 
 @transaction.atomic

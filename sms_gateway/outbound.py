@@ -3,6 +3,7 @@ handed to the worker after commit; the worker claims the row before sending, so 
 redelivered task never texts twice, and retries transient failures with exponential backoff."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from backend.core.metrics import SMS_OUTBOUND, count_status
 from backend.core.phones import to_e164
 from sms_gateway import segments
 from sms_gateway.models import InboundMessage, OutboundMessage, OutboundStatus
-from sms_gateway.optouts import is_opted_out, optout_set
+from sms_gateway.optouts import is_opted_out, opted_out, optout_set
 from sms_gateway.providers import get_provider
 from sms_gateway.providers.base import UNSUBSCRIBED, PermanentSendError, SendError, TransientSendError
 
@@ -43,27 +44,35 @@ PROVIDER_STATUS = {
 }
 
 
-def _store(
-    *, to: str, body: str, user: Any, kind: str, related: Model | None, is_reply: bool,
-    in_reply_to: InboundMessage | None, status: str,
-) -> OutboundMessage:
-    message = _row(to=to, body=body, user=user, kind=kind, related=related, is_reply=is_reply,
-                   in_reply_to=in_reply_to, status=status)
-    message.save(force_insert=True)
-    return message
+@dataclass(frozen=True)
+class Outgoing:
+    """One text for `queue_many`: what `queue_sms` takes."""
+
+    to: str
+    body: str
+    kind: str
+    user: Any = None
+    related: Model | None = None
+    is_reply: bool = False
+    in_reply_to: InboundMessage | None = None
 
 
-def _row(
-    *, to: str, body: str, user: Any, kind: str, related: Model | None, is_reply: bool,
-    in_reply_to: InboundMessage | None, status: str,
-) -> OutboundMessage:
-    body = segments.fit(body, REPLY_SEGMENTS if is_reply else MAX_SEGMENTS)
+def _row(text: Outgoing, *, status: str) -> OutboundMessage:
+    body = segments.fit(text.body, REPLY_SEGMENTS if text.is_reply else MAX_SEGMENTS)
     return OutboundMessage(
-        to=to_e164(to) or to, body=body, user=user, kind=kind, is_reply=is_reply, in_reply_to=in_reply_to,
-        related_type=ContentType.objects.get_for_model(related) if related is not None else None,
-        related_id=str(related.pk) if related is not None else "",
+        to=to_e164(text.to) or text.to, body=body, user=text.user, kind=text.kind, is_reply=text.is_reply,
+        in_reply_to=text.in_reply_to,
+        related_type=ContentType.objects.get_for_model(text.related) if text.related is not None else None,
+        related_id=str(text.related.pk) if text.related is not None else "",
         status=status, segments=segments.count(body).segments,
     )
+
+
+def _insert(rows: list[OutboundMessage]) -> list[OutboundMessage]:
+    rows = OutboundMessage.objects.bulk_create(rows)
+    for row in rows:  # bulk_create sends no post_save: the metric is counted here
+        count_status(SMS_OUTBOUND, OutboundMessage._meta.label, row.pk, row.status)
+    return rows
 
 
 def queue_sms(
@@ -72,34 +81,42 @@ def queue_sms(
 ) -> OutboundMessage:
     """Store a text in the current transaction and send it after commit. A number that texted
     STOP gets the row with status `suppressed` (kept, not sent), unless this is a reply."""
-    suppressed = not is_reply and is_opted_out(to_e164(to) or to)
-    message = _store(
-        to=to, body=body, user=user, kind=kind, related=related, is_reply=is_reply, in_reply_to=in_reply_to,
-        status=OutboundStatus.SUPPRESSED if suppressed else OutboundStatus.QUEUED,
-    )
-    if not suppressed:
-        hand_over(message.pk)
-    return message
+    return queue_many([Outgoing(to, body, kind, user, related, is_reply, in_reply_to)])[0]
 
 
-def hand_over(message_id: int) -> None:
-    """Send after commit. If the process dies in between, the sweeper finds the row queued."""
+def queue_many(texts: Sequence[Outgoing]) -> list[OutboundMessage]:
+    """`queue_sms` for several texts: one look at the opt-outs, one insert."""
+    numbers = [to_e164(text.to) or text.to for text in texts]
+    stopped = opted_out(number for text, number in zip(texts, numbers, strict=True) if not text.is_reply)
+    suppressed = [number in stopped and not text.is_reply for text, number in zip(texts, numbers, strict=True)]
+    rows = _insert([
+        _row(text, status=OutboundStatus.SUPPRESSED if stop else OutboundStatus.QUEUED)
+        for text, stop in zip(texts, suppressed, strict=True)
+    ])
+    hand_over([row.pk for row in rows if row.status == OutboundStatus.QUEUED])
+    return rows
+
+
+def hand_over(message_ids: Sequence[int]) -> None:
+    """Send after commit. If the process dies in between, the sweeper finds the rows queued."""
     from sms_gateway.tasks import send_outbound  # the task module imports this one
 
-    # Robust: with the broker down the change still stands and the sweeper sends the text later.
-    transaction.on_commit(lambda: send_outbound.delay(message_id), robust=True)
+    def publish() -> None:
+        for message_id in message_ids:
+            send_outbound.delay(message_id)
+
+    # Robust: with the broker down the change still stands and the sweeper sends the texts later.
+    if message_ids:
+        transaction.on_commit(publish, robust=True)
 
 
 def record_inline_replies(inbound: list[InboundMessage]) -> list[OutboundMessage]:
     """Replies that went back inside the webhook's answer: kept like every other text."""
-    rows = OutboundMessage.objects.bulk_create([
-        _row(to=message.sender, body=message.reply, user=message.user, kind="reply", related=message.created_object,
-             is_reply=True, in_reply_to=message, status=OutboundStatus.SENT_INLINE)
+    return _insert([
+        _row(Outgoing(message.sender, message.reply, "reply", message.user, message.created_object, is_reply=True,
+                      in_reply_to=message), status=OutboundStatus.SENT_INLINE)
         for message in inbound
     ])
-    for row in rows:  # bulk_create sends no post_save: the metric is counted here
-        count_status(SMS_OUTBOUND, OutboundMessage._meta.label, row.pk, row.status)
-    return rows
 
 
 @dataclass(frozen=True)

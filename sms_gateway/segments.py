@@ -13,6 +13,7 @@ GSM_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+_GSM = GSM_BASIC | GSM_EXTENDED
 
 _LIMITS = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 # An ellipsis in GSM-7 would turn the whole text into UCS-2; three dots stay cheap.
@@ -27,12 +28,12 @@ class Count:
 
 
 def is_gsm(text: str) -> bool:
-    return all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in text)
+    return _GSM.issuperset(text)
 
 
 def _units(text: str, encoding: str) -> int:
     if encoding == "GSM-7":
-        return sum(2 if ch in GSM_EXTENDED else 1 for ch in text)
+        return len(text) + sum(map(text.count, GSM_EXTENDED))
     return len(text.encode("utf-16-le")) // 2
 
 

@@ -2,8 +2,9 @@
 read it), pushed to the person's websocket group after commit, and texted when they have no
 live app connection or the kind needs a text whatever happens."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -46,23 +47,50 @@ def event_payload(notification: Notification) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One notice for `notify_many`: what `notify` takes."""
+
+    recipient: Any
+    kind: str
+    text: str
+    data: dict | None = None
+    sms: bool | None = None
+
+
 def notify(*, recipient: Any, kind: str, text: str, data: dict | None = None, sms: bool | None = None) -> Notification:
     """Store, push after commit, and text when needed.
 
     `sms=True` texts whatever happens (a shipment notice), `sms=False` never, `None` only when
     the recipient has no live app connection.
     """
-    notification = Notification.objects.create(recipient=recipient, kind=kind, text=text, data=data or {})
-    transaction.on_commit(lambda: push(notification), robust=True)  # a push is a hint: never fails the change
-    if _should_text(recipient, sms):
-        _text(recipient, notification)
-    return notification
+    return notify_many([Notice(recipient, kind, text, data, sms)])[0]
 
 
-def push(notification: Notification) -> None:
-    """Best effort: the channel layer may drop it; the inbox and sync have the notice anyway."""
-    message = {"type": "event.push", "event": event_payload(notification)}
-    send_to_groups([(user_group(notification.recipient_id), message)])
+def notify_many(notices: Sequence[Notice]) -> list[Notification]:
+    """`notify` for several notices at once: one insert, one push, one batch of texts."""
+    notifications = Notification.objects.bulk_create([
+        Notification(recipient=notice.recipient, kind=notice.kind, text=notice.text, data=notice.data or {})
+        for notice in notices
+    ])
+    transaction.on_commit(lambda: push(notifications), robust=True)  # a push is a hint: never fails the change
+    texts = [(notice.recipient, notification) for notice, notification in zip(notices, notifications, strict=True)
+             if _should_text(notice.recipient, notice.sms)]
+    if texts:
+        send_texts([
+            {"to": recipient.phone, "body": notification.text, "kind": notification.kind, "user": recipient,
+             "related": notification}
+            for recipient, notification in texts
+        ])
+    return notifications
+
+
+def push(notifications: Sequence[Notification]) -> None:
+    """Best effort: the channel layer may drop them; the inbox and sync have the notices anyway."""
+    send_to_groups(
+        (user_group(notification.recipient_id), {"type": "event.push", "event": event_payload(notification)})
+        for notification in notifications
+    )
 
 
 def _should_text(recipient: Any, sms: bool | None) -> bool:
@@ -71,17 +99,18 @@ def _should_text(recipient: Any, sms: bool | None) -> bool:
     return sms is True or not presence.is_online(recipient.pk)
 
 
-def _text(recipient: Any, notification: Notification) -> None:
-    send_text(to=recipient.phone, body=notification.text, user=recipient, kind=notification.kind, related=notification)
-
-
 def send_text(*, to: str, body: str, kind: str, user: Any = None, related: Any = None) -> None:
     """Text someone now (stored with the current transaction, sent after commit), without an
     inbox entry: for notices and for what must not be kept in an inbox, like sign-in codes."""
-    # The one narrow way from the domain to the SMS door: the outbound queue.
-    from sms_gateway.outbound import queue_sms
+    send_texts([{"to": to, "body": body, "kind": kind, "user": user, "related": related}])
 
-    queue_sms(to=to, body=body, user=user, kind=kind, related=related)
+
+def send_texts(texts: Sequence[dict[str, Any]]) -> None:
+    """`send_text` for several texts, each given as `send_text`'s arguments."""
+    # The one narrow way from the domain to the SMS door: the outbound queue.
+    from sms_gateway.outbound import Outgoing, queue_many
+
+    queue_many([Outgoing(**text) for text in texts])
 
 
 def close_device_sockets(device_id: int) -> None:

@@ -125,6 +125,14 @@ def tallies(users: Sequence[Any], *, today: date | None = None) -> list[Tally]:
     ]
 
 
+def day_totals(users: Sequence[Any], *, today: date | None = None) -> list[tuple[int, Decimal]]:
+    """Each person's sales and rewards of today, in scope (what a SOLD reply quotes): one query."""
+    today = today or timezone.localdate()
+    day_start, day_end = _day_start(today), _day_start(today + timedelta(days=1))
+    return [(mine["today"], Decimal(mine["rewards_today"]))
+            for mine in _sales_figures(users, day_start, day_start, day_end)]
+
+
 def _sales_figures(users: Sequence[Any], month_start: datetime, day_start: datetime, day_end: datetime) -> list[dict]:
     """Each person's counts and reward sums, from one query grouped by rep."""
     owners = [owners_in_sight(Sale, user) for user in users]

@@ -18,7 +18,7 @@ from backend.core.models import FieldReport
 from backend.crm.models import Customer
 from backend.crm.selectors import customer_for_hint
 from backend.crm.services import activity_void, conflict_open
-from backend.notifications.services import in_language_of, notify
+from backend.notifications.services import Notice, in_language_of, notify_many
 from backend.org.models import Role
 from backend.org.scoping import owners_in_sight
 from backend.reports.services import dashboard_sales_recorded
@@ -416,12 +416,12 @@ def _ship(requests: Sequence[ShipmentRequest], accepted: dict[int, Order], chann
     for order in shipped.values():
         order.status = OrderStatus.SHIPPED
         order.save(update_fields=["status", "updated_at"])
-    for shipment in shipments.values():
-        _tell_rep_of_shipment(shipment)
+    notify_many([_shipment_notice(shipment) for shipment in shipments.values()])
     return shipments
 
 
-def _tell_rep_of_shipment(shipment: Shipment) -> None:
+def _shipment_notice(shipment: Shipment) -> Notice:
+    """The rep's text: tell the customer to prepare receiving."""
     order, rep = shipment.order, shipment.order.rep
     with in_language_of(rep):
         parts = {
@@ -433,7 +433,7 @@ def _tell_rep_of_shipment(shipment: Shipment) -> None:
             "%(number)s shipped %(how)s, ETA %(eta)s. Please tell %(customer)s to prepare receiving, "
             "then reply OK %(number)s"
         ) % parts
-    notify(
+    return Notice(
         recipient=rep, kind="shipment", text=text, sms=True,
         data={"order": order.number, "shipment_id": str(shipment.pk), "eta": str(shipment.eta or "")},
     )

@@ -1,5 +1,6 @@
 """SOLD <product> [qty] [serial …] [@customer]: one sale per unit, the reward, today's total."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import translation
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from audit.context import Door
 from backend.core.errors import ApplicationError
-from backend.sales.selectors import Tally, tallies
+from backend.sales.selectors import day_totals
 from backend.sales.services import SaleReport, SaleRequest, sale_reports
 from sms_gateway.commands.format import money
 from sms_gateway.commands.outcome import Outcome, refusal, reply_language
@@ -27,7 +28,7 @@ def handle_many(texts: list[tuple[Sold, Any]]) -> list[Outcome]:
     ]
     results = sale_reports(requests, channel=Door.SMS)
     recorded = [user for (_, user), result in zip(texts, results, strict=True) if isinstance(result, SaleReport)]
-    today = dict(zip((user.pk for user in recorded), tallies(recorded), strict=True))
+    today = dict(zip((user.pk for user in recorded), day_totals(recorded), strict=True))
     outcomes = []
     for request, result in zip(requests, results, strict=True):
         with translation.override(request.language):
@@ -38,11 +39,12 @@ def handle_many(texts: list[tuple[Sold, Any]]) -> list[Outcome]:
     return outcomes
 
 
-def _recorded(report: SaleReport, today: Tally) -> Outcome:
+def _recorded(report: SaleReport, today: tuple[int, Decimal]) -> Outcome:
+    sold_today, rewards_today = today
     parts = {
         "reference": report.reference, "qty": len(report.sales), "code": report.product.code,
         "unit": money(report.reward_total / len(report.sales)), "reward": money(report.reward_total),
-        "count": today.sales_today, "total": money(today.rewards_today),
+        "count": sold_today, "total": money(rewards_today),
     }
     if len(report.sales) == 1:
         reply = _("%(reference)s: 1 %(code)s recorded, reward %(reward)s (pending approval). "

@@ -35,7 +35,7 @@ def test_compose_runs_every_process_and_only_nginx_is_published():
     services = compose["services"]
     assert {"postgres", "redis", "migrate", "web", "worker", "beat", "nginx"} <= set(services)
     assert [name for name, service in services.items() if "ports" in service] == ["nginx"]
-    assert "uvicorn" in services["web"]["command"]
+    assert "backend.serve" in services["web"]["command"]
     assert any(arg.startswith("--workers") for arg in services["web"]["command"])
     assert "worker" in services["worker"]["command"] and "beat" in services["beat"]["command"]
 

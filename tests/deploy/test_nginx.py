@@ -60,7 +60,7 @@ def _site(tmp: Path, app_port: int, https_port: int, http_port: int) -> str:
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
-    """The app (uvicorn, production settings, SQLite) behind nginx on loopback; yields the HTTPS base URL."""
+    """The app (backend.serve, production settings, SQLite) behind nginx on loopback; yields the HTTPS base URL."""
     tmp = tmp_path_factory.mktemp("nginx")
     app_port, https_port, http_port = _free_port(), _free_port(), _free_port()
     env = {
@@ -79,7 +79,7 @@ def proxied(tmp_path_factory):
         f"events {{}}\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nhttp {{ include {tmp}/site.conf; }}\n"
     )
     app = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "backend.asgi:application", "--host", "127.0.0.1", "--port", str(app_port),
+        [sys.executable, "-m", "backend.serve", "--host", "127.0.0.1", "--port", str(app_port), "--workers", "2",
          "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

@@ -4,15 +4,18 @@ import socket
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.notifications import presence
-from backend.notifications.services import notify
+from backend.notifications.services import Notice, notify, notify_many, user_group
 from sms_gateway import tasks
 from sms_gateway.models import InboundMessage, InboundStatus, OptOut, OutboundMessage, OutboundStatus
 from sms_gateway.optouts import optout_set
-from sms_gateway.outbound import MAX_ATTEMPTS, backoff_seconds, deliver, queue_sms
+from sms_gateway.outbound import MAX_ATTEMPTS, Outgoing, backoff_seconds, deliver, queue_many, queue_sms
 from sms_gateway.segments import count
 from tests.factories import RepFactory
 
@@ -86,6 +89,42 @@ def test_notify_does_not_text_someone_with_the_app_open(outbox, committed):
         presence.mark_offline(rep.pk)
 
     assert outbox == [] and not OutboundMessage.objects.exists()
+
+
+def test_notices_for_several_people_are_stored_texted_and_pushed_together(outbox, committed, settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    first, second, quiet = RepFactory(phone=TO), RepFactory(phone="+8613800000002"), RepFactory(phone="+8613800000003")
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(second.pk), channel)
+    notices = [Notice(first, "shipment", "PO-1 shipped", sms=True),
+               Notice(second, "shipment", "PO-2 shipped", sms=True),
+               Notice(quiet, "alert", "in the inbox only", sms=False)]
+
+    with committed(), CaptureQueriesContext(connection) as queries:
+        notifications = notify_many(notices)
+
+    # one statement each for the notices, the opt-outs and the texts, whatever their number
+    tables = ("notifications_notification", "sms_gateway_optout", "sms_gateway_outboundmessage")
+    assert [next(t for t in tables if t in q["sql"]) for q in queries.captured_queries
+            if any(t in q["sql"] for t in tables)] == list(tables)
+    assert [(n.recipient, n.text) for n in notifications] == [(first, "PO-1 shipped"), (second, "PO-2 shipped"),
+                                                               (quiet, "in the inbox only")]
+    assert sorted((t.to, t.body) for t in outbox) == [(TO, "PO-1 shipped"), ("+8613800000002", "PO-2 shipped")]
+    pushed = async_to_sync(layer.receive)(channel)
+    assert pushed["event"]["id"] == str(notifications[1].pk)
+
+
+def test_a_batch_of_texts_suppresses_only_the_opted_out_numbers_and_never_a_reply(outbox, committed):
+    optout_set(phone=TO, active=True, source="keyword")
+
+    with committed():
+        rows = queue_many([Outgoing(TO, "digest", "digest"), Outgoing(TO, "S1: recorded", "reply", is_reply=True),
+                           Outgoing("+8613800000002", "PO-1 shipped", "shipment")])
+
+    assert [OutboundMessage.objects.get(pk=row.pk).status for row in rows] == [
+        OutboundStatus.SUPPRESSED, OutboundStatus.SENT, OutboundStatus.SENT]
+    assert sorted(t.body for t in outbox) == ["PO-1 shipped", "S1: recorded"]
 
 
 def test_long_notices_are_cut_to_ten_segments_and_replies_to_two():
