@@ -19,7 +19,7 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from sms_gateway.inbound import process_many
+from sms_gateway.inbound import process, process_many
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Batcher:
     def process(self, message_id: int) -> str | None:
         """The inline reply to a stored text, handled with whatever arrived with it."""
         if settings.SMS_INBOUND_BATCH <= 1:
-            return process_many([message_id], inline=True)[message_id]
+            return process(message_id, inline=True)
         self._start()
         # The connection goes back to the pool while this request waits: thirty waiting
         # webhooks must not hold thirty connections the batch thread then cannot get.

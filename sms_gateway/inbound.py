@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -67,11 +68,7 @@ def receive_and_process(
     [(message, created)] = receive_many([Text(provider, provider_id, sender, to, body)])
     if not created:
         return message.reply or None
-    return (handle or _process_inline)(message.pk)
-
-
-def _process_inline(message_id: int) -> str | None:
-    return process(message_id, inline=True)
+    return (handle or partial(process, inline=True))(message.pk)
 
 
 def receive_many(texts: Sequence[Text]) -> list[tuple[InboundMessage, bool]]:
@@ -284,10 +281,8 @@ def _finish_many(messages: list[InboundMessage], outcomes: dict[int, Outcome], *
 def _reply(messages: list[InboundMessage], *, inline: bool) -> None:
     if inline:
         outbound.record_inline_replies(messages)
-        return
-    for message in messages:
-        outbound.queue_sms(to=message.sender, body=message.reply, user=message.user, kind="reply",
-                           related=message.created_object, is_reply=True, in_reply_to=message)
+    else:
+        outbound.queue_many([outbound.reply_to(message) for message in messages])
 
 
 def _fail(message_id: int, error: str, *, inline: bool) -> str | None:

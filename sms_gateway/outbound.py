@@ -112,11 +112,13 @@ def hand_over(message_ids: Sequence[int]) -> None:
 
 def record_inline_replies(inbound: list[InboundMessage]) -> list[OutboundMessage]:
     """Replies that went back inside the webhook's answer: kept like every other text."""
-    return _insert([
-        _row(Outgoing(message.sender, message.reply, "reply", message.user, message.created_object, is_reply=True,
-                      in_reply_to=message), status=OutboundStatus.SENT_INLINE)
-        for message in inbound
-    ])
+    return _insert([_row(reply_to(message), status=OutboundStatus.SENT_INLINE) for message in inbound])
+
+
+def reply_to(message: InboundMessage) -> Outgoing:
+    """The reply to an inbound text, about what it created."""
+    return Outgoing(message.sender, message.reply, "reply", message.user, message.created_object, is_reply=True,
+                    in_reply_to=message)
 
 
 @dataclass(frozen=True)

@@ -54,13 +54,6 @@ def products_by_code(codes: Iterable[str]) -> dict[str, Product]:
     return {product.code: product for product in products.select_related("division")}
 
 
-def product_get_by_code(code: str) -> Product:
-    product = products_by_code([code]).get(code.upper())
-    if product is None:
-        raise unknown_product(code)
-    return product
-
-
 def unknown_product(code: str) -> NotFound:
     return NotFound(
         _("Unknown product %(code)s.") % {"code": code}, code="unknown_product",
@@ -80,10 +73,6 @@ def reward_rule_for(product: Product, on: date) -> RewardRule | None:
         .order_by("-valid_from")
         .first()
     )
-
-
-def sale_holding_serial(serial: str) -> Sale | None:
-    return sales_holding_serials([serial]).get(serial)
 
 
 def sales_holding_serials(serials: Iterable[str]) -> dict[str, Sale]:

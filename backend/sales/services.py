@@ -28,7 +28,6 @@ from backend.sales.selectors import (
     order_number_forms,
     products_by_code,
     reward_rule_for,
-    sale_holding_serial,
     sales_holding_serials,
     unknown_order,
     unknown_product,
@@ -108,7 +107,8 @@ def sale_reports(requests: Sequence[SaleRequest], *, channel: str) -> list[SaleR
                 later.update(now)
             else:
                 [(n, item)] = now.items()
-                raced = next((held for s in item.serials if (held := sale_holding_serial(s))), None)
+                held = sales_holding_serials(item.serials)
+                raced = next((held[serial] for serial in item.serials if serial in held), None)
                 if raced is None:
                     raise
                 results[n] = _serial_taken(raced)
@@ -412,10 +412,11 @@ def _ship(requests: Sequence[ShipmentRequest], accepted: dict[int, Order], chann
         for (n, order), report in zip(accepted.items(), reports, strict=True)
     }
     bulk_create_with_door_history(list(shipments.values()), Shipment, users=[requests[n].actor for n in shipments])
-    shipped = {order.pk: order for order in accepted.values() if order.status == OrderStatus.CONFIRMED}
-    for order in shipped.values():
-        order.status = OrderStatus.SHIPPED
-        order.save(update_fields=["status", "updated_at"])
+    for n, order in accepted.items():
+        if order.status == OrderStatus.CONFIRMED:  # two texts for one order: shipped once
+            with acting_as(requests[n].actor):  # the order's history names who shipped it, as the shipment's does
+                order.status = OrderStatus.SHIPPED
+                order.save(update_fields=["status", "updated_at"])
     notify_many([_shipment_notice(shipment) for shipment in shipments.values()])
     return shipments
 

@@ -8,13 +8,11 @@ from sms_gateway.commands import help, ok, recv, ship, sold, status, stop, undo,
 from sms_gateway.commands.outcome import Outcome, refusal, reply_language
 from sms_gateway.language import Help, Ok, Recv, Ship, Sold, Start, Status, Stop, Undo, Visit
 
+# SOLD, SHIP and STATUS are in BATCH_HANDLERS only: a text alone is a batch of one.
 HANDLERS: dict[type, Callable[[Any, Any], Outcome]] = {
-    Sold: sold.handle,
-    Ship: ship.handle,
     Ok: ok.handle,
     Recv: recv.handle,
     Visit: visit.handle,
-    Status: status.handle,
     Undo: undo.handle,
     Help: help.handle,
 }

@@ -13,10 +13,6 @@ from sms_gateway.commands.outcome import Outcome, refusal, reply_language
 from sms_gateway.language import Ship
 
 
-def handle(command: Ship, user: Any) -> Outcome:
-    return handle_many([(command, user)])[0]
-
-
 def handle_many(texts: list[tuple[Ship, Any]]) -> list[Outcome]:
     """SHIP texts from different senders, recorded together; each gets its own reply."""
     requests = [

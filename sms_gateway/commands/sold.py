@@ -15,10 +15,6 @@ from sms_gateway.commands.outcome import Outcome, refusal, reply_language
 from sms_gateway.language import Sold
 
 
-def handle(command: Sold, user: Any) -> Outcome:
-    return handle_many([(command, user)])[0]
-
-
 def handle_many(texts: list[tuple[Sold, Any]]) -> list[Outcome]:
     """SOLD texts from different reps, recorded together; each gets its own reply."""
     requests = [

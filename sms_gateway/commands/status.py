@@ -11,10 +11,6 @@ from sms_gateway.commands.outcome import Outcome, reply_language
 from sms_gateway.language import Status
 
 
-def handle(command: Status, user: Any) -> Outcome:
-    return handle_many([(command, user)])[0]
-
-
 def handle_many(texts: list[tuple[Status, Any]]) -> list[Outcome]:
     """STATUS texts from different people, read together."""
     figures = tallies([user for _, user in texts])

@@ -76,6 +76,13 @@ def test_a_mixed_batch_gets_the_replies_and_records_each_text_gets_alone(world):
     assert OutboundMessage.objects.filter(kind="shipment", to=ann.phone, status=OutboundStatus.QUEUED).exists()
 
 
+def test_an_order_shipped_in_a_batch_names_who_shipped_it_in_its_history(world):
+    handle_together((world["ann"].phone, "STATUS"), (world["wms"].phone, "SHIP PO-7001 SF SF123"))
+
+    shipped = Order.history.filter(id=world["order"].pk, status=OrderStatus.SHIPPED).get()
+    assert (shipped.history_door, shipped.history_user) == ("sms", world["wms"])
+
+
 def test_a_senders_texts_keep_their_order_within_a_batch(world):
     ann = world["ann"]
 
