@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from audit.context import Door, acting
 from backend.core.errors import ApplicationError
-from backend.core.metrics import SMS_INBOUND, count_status
+from backend.core.metrics import count_written
 from backend.core.phones import to_e164
 from backend.core.queries import save_fields_each
 from backend.org.models import User
@@ -85,8 +85,7 @@ def receive_many(texts: Sequence[Text]) -> list[tuple[InboundMessage, bool]]:
             return [receive_many([text])[0] for text in texts]
         message = InboundMessage.objects.get(provider_id=texts[0].provider_id)
         return [(message, False) for _ in texts]
-    for row in rows.values():
-        count_status(SMS_INBOUND, InboundMessage._meta.label, row.pk, row.status)
+    count_written(rows.values())
     seen: set[str] = set()
     stored = []
     for text in texts:
@@ -273,8 +272,7 @@ def _finish_many(messages: list[InboundMessage], outcomes: dict[int, Outcome], *
         message.processed_at = now
         message.attempts += 1
     save_fields_each(messages, FINISHED_FIELDS)
-    for message in messages:
-        count_status(SMS_INBOUND, InboundMessage._meta.label, message.pk, message.status)
+    count_written(messages)
     _reply([message for message in messages if message.reply], inline=inline)
 
 

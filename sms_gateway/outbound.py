@@ -15,7 +15,7 @@ from django.db.models import F, Model
 from django.utils import timezone
 
 from backend.core.logging import RedactSecretsFilter
-from backend.core.metrics import SMS_OUTBOUND, count_status
+from backend.core.metrics import SMS_OUTBOUND, count_status, count_written
 from backend.core.phones import to_e164
 from sms_gateway import segments
 from sms_gateway.models import InboundMessage, OutboundMessage, OutboundStatus
@@ -70,8 +70,7 @@ def _row(text: Outgoing, *, status: str) -> OutboundMessage:
 
 def _insert(rows: list[OutboundMessage]) -> list[OutboundMessage]:
     rows = OutboundMessage.objects.bulk_create(rows)
-    for row in rows:  # bulk_create sends no post_save: the metric is counted here
-        count_status(SMS_OUTBOUND, OutboundMessage._meta.label, row.pk, row.status)
+    count_written(rows)
     return rows
 
 

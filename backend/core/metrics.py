@@ -12,6 +12,7 @@ files in that folder and one scrape sees them all.
 
 import logging
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -23,12 +24,14 @@ SMS_OUTBOUND = Counter("fieldline_sms_outbound", "Outbound SMS that reached a st
 
 log = logging.getLogger("fieldline.metrics")
 _SEEN = "_metrics_seen_status"
+_TRACKED: dict[type[models.Model], tuple[Counter, str]] = {}
 
 
 def track_status(model: type[models.Model], counter: Counter, *, field: str = "status") -> None:
     """Count (and log) every save of `model` that gives `field` a new value.
 
-    `QuerySet.update()` sends no signal: code that moves a status that way calls `count_status`.
+    `QuerySet.update()` and bulk writes send no signal: code that moves a status that way calls
+    `count_status`, or `count_written` with the rows.
     """
 
     def remember(sender: Any, instance: models.Model, **kwargs: Any) -> None:
@@ -41,9 +44,20 @@ def track_status(model: type[models.Model], counter: Counter, *, field: str = "s
             count_status(counter, model._meta.label, instance.pk, status)
         setattr(instance, _SEEN, status)
 
+    _TRACKED[model] = (counter, field)
     uid = f"metrics:{model._meta.label}:{field}"
     post_init.connect(remember, sender=model, weak=False, dispatch_uid=uid)
     post_save.connect(count, sender=model, weak=False, dispatch_uid=uid)
+
+
+def count_written(instances: Iterable[models.Model]) -> None:
+    """Count rows of a tracked model written without a signal (`bulk_create`, `bulk_update`) as
+    a save would have counted them."""
+    for instance in instances:
+        counter, field = _TRACKED[type(instance)]
+        status = instance.__dict__.get(field)
+        count_status(counter, instance._meta.label, instance.pk, status)
+        setattr(instance, _SEEN, status)
 
 
 def count_status(counter: Counter, what: str, pk: Any, status: str) -> None:

@@ -10,6 +10,7 @@ A model takes part by naming the path to its owner in `scope_owner` (for example
 rep, manager and executive may (tips).
 """
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
@@ -112,10 +113,23 @@ def viewer_ids(instance: Model) -> set[int]:
     found: set[int] = set()
     for path in paths:
         found |= {pk for pk in model._default_manager.filter(pk=instance.pk).values_list(path, flat=True) if pk}
-    frontier = set(found)
+    return found.union(*managers_above(found).values())
+
+
+def managers_above(user_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Every manager above each person, at every level: one query per level of the tree."""
+    user_ids = set(user_ids)
+    manager_of: dict[int, int | None] = {}
+    frontier = user_ids
     while frontier:
-        frontier = {
-            pk for pk in User.objects.filter(pk__in=frontier).values_list("manager_id", flat=True) if pk
-        } - found
-        found |= frontier
-    return found
+        level = dict(User.objects.filter(pk__in=frontier).values_list("pk", "manager_id"))
+        manager_of.update(level)
+        frontier = {manager for manager in level.values() if manager is not None} - manager_of.keys()
+    above: dict[int, set[int]] = {}
+    for user_id in user_ids:
+        chain, manager = set(), manager_of.get(user_id)
+        while manager is not None and manager not in chain:  # a loop in the tree ends the walk
+            chain.add(manager)
+            manager = manager_of.get(manager)
+        above[user_id] = chain
+    return above

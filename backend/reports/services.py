@@ -18,7 +18,7 @@ from backend.core.groups import send_to_groups
 from backend.crm.models import Customer, Opportunity, OpportunityStatus
 from backend.notifications.services import in_language_of, notify
 from backend.org.models import Role, User
-from backend.org.scoping import scope
+from backend.org.scoping import managers_above, scope
 from backend.reports import selectors
 from backend.reports.models import (
     Alert,
@@ -120,11 +120,10 @@ def rollup_refresh(
     todo -= set(built)
     if built:
         # Every change before the last build was seen by an earlier refresh.
-        for day in selectors.days_changed_since(max(built.values()), today):
-            for grain in Grain.values:
-                period = (grain, selectors.period_start(grain, day))
-                if period in built and _changed_after(*period, built[period]):
-                    todo.add(period)
+        # A week, month or quarter holding several changed days is checked once.
+        days = selectors.days_changed_since(max(built.values()), today)
+        candidates = {(grain, selectors.period_start(grain, day)) for day in days for grain in Grain.values}
+        todo |= {period for period in candidates - todo if period in built and _changed_after(*period, built[period])}
     order = sorted(todo, key=lambda p: (Grain.values.index(p[0]), p[1]))
     for grain, start in order:
         rollup_build(grain=grain, start=start)
@@ -352,20 +351,9 @@ def dashboard_group(user_id: int) -> str:
     return f"dashboard.{user_id}"
 
 
-def dashboard_audience(rep: User, executives: set[int] | None = None, managers: dict | None = None) -> set[int]:
-    """Every manager above `rep`, at every level, and every executive (`executives`, when the
-    caller already has them; `managers` remembers each person's manager across calls)."""
-    if executives is None:
-        executives = _executive_ids()
-    managers = {} if managers is None else managers
-    audience = set(executives)
-    manager_id = rep.manager_id
-    while manager_id is not None and manager_id not in audience:
-        audience.add(manager_id)
-        if manager_id not in managers:
-            managers[manager_id] = User.objects.filter(pk=manager_id).values_list("manager_id", flat=True).first()
-        manager_id = managers[manager_id]
-    return audience
+def dashboard_audience(rep: User) -> set[int]:
+    """Every manager above `rep`, at every level, and every executive."""
+    return _executive_ids() | managers_above([rep.pk])[rep.pk]
 
 
 def _executive_ids() -> set[int]:
@@ -399,8 +387,8 @@ def dashboard_sales_recorded(*, reports: list[list[Sale]]) -> None:
     if not reports:
         return
     reps = User.objects.select_related("branch__region").in_bulk({sales[0].rep_id for sales in reports})
-    executives, managers = _executive_ids(), {}
-    audiences = {rep_id: dashboard_audience(rep, executives, managers) for rep_id, rep in reps.items()}
+    executives = _executive_ids()
+    audiences = {rep_id: executives | managers for rep_id, managers in managers_above(reps.keys()).items()}
     events: dict[int, list[dict]] = defaultdict(list)
     for sales in reports:
         event = sale_event(sales, reps[sales[0].rep_id])
