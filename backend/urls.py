@@ -3,11 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from backend.core import views as core_views
-from mobile_api.api import api
+from mobile_api.api import api, unknown_path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("api/v1/<path:rest>", unknown_path),  # after every route of the API
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),

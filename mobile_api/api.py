@@ -127,6 +127,11 @@ def not_found(request: HttpRequest, error: Http404) -> HttpResponse:
     return api.create_response(request, {"detail": _("Not found."), "code": "not_found"}, status=404)
 
 
+def unknown_path(request: HttpRequest, rest: str) -> HttpResponse:
+    """A path under the API that no route has: the API's JSON 404, not the site's HTML page."""
+    return not_found(request, Http404())
+
+
 api.add_router("/auth", auth.router)
 api.add_router("/me", me.router)
 api.add_router("/customers", customers.router)
