@@ -1,14 +1,15 @@
 """Texts that arrive together are handled together.
 
-Each web process runs one batch thread. A webhook stores its text (committed: from then on it
-cannot be lost), hands the id over and waits; the thread takes every text waiting at that moment,
-up to `SMS_INBOUND_BATCH`, and runs them through the pipeline in one go, so thirty texts cost a
-handful of statements rather than thirty times a dozen. A text alone is a batch of one.
+Each web process runs one batch thread. A webhook hands its text over and waits; the thread
+takes every text waiting at that moment, up to `SMS_INBOUND_BATCH`, stores them in one insert
+(committed: from then on none can be lost) and runs them through the pipeline in one go, so
+thirty texts cost a handful of statements rather than thirty times a dozen. A text alone is a
+batch of one. No webhook answers before its text is stored.
 
-A webhook that waited `SMS_INBOUND_WAIT_SECONDS` for a batch to start answers empty, and its
-text's reply goes out through the outbound queue instead: the thread sees it gave up before it
-decides how to reply. With `SMS_INBOUND_BATCH` at 1 there is no thread: each request handles its
-own text, as the tests and `manage.py sms` do.
+A webhook whose text no batch has taken after `SMS_INBOUND_WAIT_SECONDS` stores it itself, hands
+it to the worker and answers empty: its reply goes out through the outbound queue. With
+`SMS_INBOUND_BATCH` at 1 there is no thread: each request handles its own text, as the tests and
+`manage.py sms` do.
 """
 
 import logging
@@ -17,9 +18,9 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 
-from sms_gateway.inbound import process, process_many
+from sms_gateway.inbound import Text, process_many, receive_and_process, receive_for_later, receive_many
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +28,8 @@ logger = logging.getLogger(__name__)
 class _Waiting:
     """One text waiting for its batch: claimed by the thread, or given up by the webhook."""
 
-    def __init__(self, message_id: int):
-        self.message_id = message_id
+    def __init__(self, text: Text):
+        self.text = text
         self.done = threading.Event()
         self.reply: str | None = None
         self.error: BaseException | None = None
@@ -59,18 +60,16 @@ class Batcher:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def process(self, message_id: int) -> str | None:
-        """The inline reply to a stored text, handled with whatever arrived with it."""
+    def process(self, text: Text) -> str | None:
+        """The inline reply to a text, handled with whatever arrived with it."""
         if settings.SMS_INBOUND_BATCH <= 1:
-            return process(message_id, inline=True)
+            return receive_and_process(text)
         self._start()
-        # The connection goes back to the pool while this request waits: thirty waiting
-        # webhooks must not hold thirty connections the batch thread then cannot get.
-        connection.close()
-        waiting = _Waiting(message_id)
+        waiting = _Waiting(text)
         self._queue.put(waiting)
         if not waiting.done.wait(settings.SMS_INBOUND_WAIT_SECONDS) and waiting.give_up():
-            logger.warning("SMS %s waited too long for its batch; its reply goes through the queue", message_id)
+            message = receive_for_later(text)
+            logger.warning("SMS %s waited too long for its batch; its reply goes through the queue", message.pk)
             return None
         waiting.done.wait()
         if waiting.error is not None:
@@ -104,19 +103,22 @@ class Batcher:
             close_old_connections()
 
     def _handle_claimed(self, batch: list[_Waiting]) -> None:
-        """Reply inline to the webhooks still waiting, through the queue to those that gave up."""
-        inline = [waiting for waiting in batch if waiting.claim()]
-        queued = [waiting.message_id for waiting in batch if waiting not in inline]
+        """Store the texts whose webhooks still wait, handle the new ones, and answer each webhook."""
+        claimed = [waiting for waiting in batch if waiting.claim()]
+        if not claimed:
+            return
         try:
-            replies = process_many([waiting.message_id for waiting in inline], inline=True)
-            process_many(queued, inline=False)
+            stored = receive_many([waiting.text for waiting in claimed])
+            new = [message.pk for message, created in stored if created]
+            replies = process_many(new, inline=True)
         except Exception as error:  # the database is away: each webhook answers as it would alone
-            logger.exception("A batch of %s texts could not be handled", len(batch))
-            for waiting in inline:
+            logger.exception("A batch of %s texts could not be handled", len(claimed))
+            for waiting in claimed:
                 waiting.settle(error=error)
-        else:
-            for waiting in inline:
-                waiting.settle(reply=replies.get(waiting.message_id))
+            return
+        for waiting, (message, _) in zip(claimed, stored, strict=True):
+            # A replay of a text stored before gets its stored answer; one within this batch, the new one.
+            waiting.settle(reply=replies.get(message.pk, message.reply or None))
 
 
 batcher = Batcher()

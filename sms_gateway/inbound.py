@@ -12,10 +12,9 @@ bad text never costs the others theirs.
 import logging
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -58,17 +57,26 @@ class Text:
     body: str
 
 
-def receive_and_process(
-    *, provider: str, provider_id: str, sender: str, to: str, body: str,
-    handle: Callable[[int], str | None] | None = None,
-) -> str | None:
-    """Store the text, then the reply to answer inline (None for an empty answer). `handle`
-    answers a stored text by id (the webhook's batch thread); by default it is handled here.
+def receive_and_process(text: Text) -> str | None:
+    """Store the text, then handle it here: the reply to answer inline (None for an empty answer).
     A replay (same MessageSid) gets the stored answer and runs nothing again."""
-    [(message, created)] = receive_many([Text(provider, provider_id, sender, to, body)])
+    [(message, created)] = receive_many([text])
     if not created:
         return message.reply or None
-    return (handle or partial(process, inline=True))(message.pk)
+    return process(message.pk, inline=True)
+
+
+def receive_for_later(text: Text) -> InboundMessage:
+    """Store the text and leave it to the worker, whose reply goes through the queue."""
+    from sms_gateway.tasks import process_inbound  # the task module imports this one
+
+    [(message, created)] = receive_many([text])
+    if created:
+        try:
+            process_inbound.delay(message.pk)
+        except Exception:  # the broker is away: the sweeper finds the text `received`
+            logger.exception("SMS %s could not be handed to the worker", message.pk)
+    return message
 
 
 def receive_many(texts: Sequence[Text]) -> list[tuple[InboundMessage, bool]]:

@@ -17,10 +17,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     fields = webhooks.parse_inbound(request)
     if fields is None:
         return HttpResponseBadRequest("MessageSid is required.")
-    reply = inbound.receive_and_process(
-        provider="twilio", provider_id=fields.sid, sender=fields.sender, to=fields.to, body=fields.body,
-        handle=batcher.process,
-    )
+    reply = batcher.process(inbound.Text("twilio", fields.sid, fields.sender, fields.to, fields.body))
     return HttpResponse(webhooks.twiml(reply), content_type="text/xml; charset=utf-8")
 
 

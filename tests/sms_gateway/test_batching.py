@@ -123,38 +123,51 @@ def test_one_crashing_text_fails_alone_and_the_rest_of_its_batch_is_handled(worl
     assert replies[1] == "抱歉，您的短信暂时无法处理；短信已保存，稍后处理。"  # Bo reads Chinese
 
 
-def test_a_webhook_that_gave_up_waiting_gets_its_reply_through_the_queue(world):
-    [(message, _)] = inbound.receive_many([inbound.Text("twilio", "SMlate", world["ann"].phone, "", "STATUS")])
-    late = _Waiting(message.pk)
-    assert late.give_up() and not late.claim()  # once given up, the batch cannot claim it
+def test_a_webhook_that_gave_up_waiting_stores_its_text_and_gets_its_reply_through_the_queue(world, settings):
+    settings.SMS_INBOUND_BATCH, settings.SMS_INBOUND_WAIT_SECONDS = 8, 0.05
+    batcher = Batcher()
+    batcher._start = lambda: None  # no batch thread: the text waits until the webhook gives up
 
-    Batcher()._handle_claimed([late])
+    answer = batcher.process(inbound.Text("twilio", "SMlate", world["ann"].phone, "", "STATUS"))
 
+    assert answer is None  # an empty TwiML answer
+    message = InboundMessage.objects.get(provider_id="SMlate")
+    assert message.status == InboundStatus.PROCESSED  # by the worker (eager in tests)
     reply = OutboundMessage.objects.get(in_reply_to=message)
     assert reply.status == OutboundStatus.QUEUED and reply.body.startswith("Today: 0 sold")
-    assert not late.done.is_set()  # nobody waits for it any more
+    # The batch that finally takes it finds it given up and stores nothing twice.
+    batcher._handle_claimed([batcher._queue.get_nowait()])
+    assert InboundMessage.objects.filter(provider_id="SMlate").count() == 1
+
+
+def test_a_text_given_twice_in_one_batch_is_handled_once_and_both_get_its_reply(world):
+    text = inbound.Text("twilio", "SMtwice", world["ann"].phone, "", "SOLD BCD470")
+    first, again = _Waiting(text), _Waiting(text)
+
+    Batcher()._handle_claimed([first, again])
+
+    assert Sale.objects.filter(rep=world["ann"]).count() == 1
+    assert first.reply == again.reply and first.reply.startswith(Sale.objects.get().reference)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_webhooks_are_answered_by_the_batch_thread(world, settings):
+def test_concurrent_webhooks_are_stored_and_answered_by_the_batch_thread(world, settings):
     settings.SMS_INBOUND_BATCH = 8
     reps = [RepFactory() for _ in range(6)]
-    stored = inbound.receive_many([
-        inbound.Text("twilio", f"SMc{n}", rep.phone, "", "SOLD BCD470") for n, rep in enumerate(reps)
-    ])
+    texts = [inbound.Text("twilio", f"SMc{n}", rep.phone, "", "SOLD BCD470") for n, rep in enumerate(reps)]
     batcher, replies = Batcher(), {}
 
-    def webhook(message_id: int) -> None:
-        replies[message_id] = batcher.process(message_id)
+    def webhook(text: inbound.Text) -> None:
+        replies[text.provider_id] = batcher.process(text)
 
-    threads = [threading.Thread(target=webhook, args=(message.pk,)) for message, _ in stored]
+    threads = [threading.Thread(target=webhook, args=(text,)) for text in texts]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
 
-    for message, _ in stored:
-        message.refresh_from_db()
+    for text in texts:
+        message = InboundMessage.objects.get(provider_id=text.provider_id)
         assert message.status == InboundStatus.PROCESSED
-        assert replies[message.pk] == message.reply and message.reply.startswith(message.reference)
+        assert replies[text.provider_id] == message.reply and message.reply.startswith(message.reference)
     assert Sale.objects.count() == 6

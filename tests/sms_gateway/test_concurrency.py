@@ -8,7 +8,7 @@ from django.db import close_old_connections
 
 from backend.reports import demo
 from backend.sales.models import Sale
-from sms_gateway.inbound import receive_and_process
+from sms_gateway.inbound import Text, receive_and_process
 from sms_gateway.models import InboundMessage, InboundStatus
 
 VIN = "LFV3A28K5L3012345"
@@ -23,7 +23,9 @@ def at_once(calls: list[dict]) -> list[str | None]:
     def text(index: int, fields: dict) -> None:
         barrier.wait()
         try:
-            replies[index] = receive_and_process(provider="twilio", to="+15005550006", **fields)
+            replies[index] = receive_and_process(
+                Text("twilio", fields["provider_id"], fields["sender"], "+15005550006", fields["body"])
+            )
         finally:
             close_old_connections()
 

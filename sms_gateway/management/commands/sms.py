@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from sms_gateway.inbound import receive_and_process
+from sms_gateway.inbound import Text, receive_and_process
 
 
 class Command(BaseCommand):
@@ -18,7 +18,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, sender: str, text: str, **options) -> None:
         reply = receive_and_process(
-            provider="cli", provider_id=f"cli-{uuid.uuid4().hex}", sender=sender,
-            to=settings.TWILIO_FROM_NUMBER or "cli", body=text,
+            Text("cli", f"cli-{uuid.uuid4().hex}", sender, settings.TWILIO_FROM_NUMBER or "cli", text)
         )
         self.stdout.write(f"[reply to {sender}] {reply or '(no reply)'}")
