@@ -81,7 +81,9 @@ def logging_config(*, log_format: str, level: str) -> dict:
             }
         },
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
+        # twilio's client logs every API call at INFO, headers and all: a cost on each send, and
+        # the outbound metrics and status log already say what happened to each text.
+        "loggers": {"django.db.backends": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
     }
 
 

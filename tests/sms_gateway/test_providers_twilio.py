@@ -22,6 +22,13 @@ def test_send_goes_through_the_real_client(fake_twilio):
     assert message.status_callback is None
 
 
+def test_a_send_leaves_no_info_lines_of_the_twilio_client_in_the_log(fake_twilio, caplog):
+    with caplog.at_level("INFO"):
+        get_provider().send(to=TO, body="PO-1001 shipped")
+
+    assert fake_twilio.messages and not [record for record in caplog.records if record.name.startswith("twilio")]
+
+
 def test_status_callback_is_the_public_url(fake_twilio, settings):
     settings.PUBLIC_BASE_URL = "https://fieldline.example.com/"
 
