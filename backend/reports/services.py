@@ -1,6 +1,8 @@
 """Writes of the read side: roll-ups, forecast snapshots, alerts, digests, and the live
 "sale recorded" event for the managers' dashboards."""
 
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -353,7 +356,43 @@ def dashboard_group(user_id: int) -> str:
 
 def dashboard_audience(rep: User) -> set[int]:
     """Every manager above `rep`, at every level, and every executive."""
-    return _executive_ids() | managers_above([rep.pk])[rep.pk]
+    return set(_audiences.of({rep.pk})[rep.pk][1])
+
+
+class _Audiences:
+    """Each rep, and who watches the rep's sales: worked out at most once a minute in a process
+    (and again at once after it saves or deletes a user), not after every batch of texts. A move
+    in the tree saved by another process reaches live pushes within that minute; what the
+    dashboards read is never stale."""
+
+    SECONDS = 60
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self, **signal: Any) -> None:
+        with self._lock:
+            self._known: dict[int, tuple[User, frozenset[int]]] = {}
+            self._until = time.monotonic() + self.SECONDS
+
+    def of(self, rep_ids: set[int]) -> dict[int, tuple[User, frozenset[int]]]:
+        """Each existing rep of `rep_ids` (branch and region loaded) and the ids of their audience."""
+        with self._lock:
+            if time.monotonic() > self._until:
+                self._known, self._until = {}, time.monotonic() + self.SECONDS
+            missing = rep_ids - self._known.keys()
+            if missing:
+                reps = User.objects.select_related("branch__region").in_bulk(missing)
+                executives = _executive_ids()
+                for rep_id, managers in managers_above(reps).items():
+                    self._known[rep_id] = (reps[rep_id], frozenset(executives | managers))
+            return {rep_id: self._known[rep_id] for rep_id in rep_ids if rep_id in self._known}
+
+
+_audiences = _Audiences()
+post_save.connect(_audiences.clear, sender=User, dispatch_uid="reports.audiences")
+post_delete.connect(_audiences.clear, sender=User, dispatch_uid="reports.audiences")
 
 
 def _executive_ids() -> set[int]:
@@ -386,13 +425,12 @@ def dashboard_sales_recorded(*, reports: list[list[Sale]]) -> None:
     reports = [sales for sales in reports if sales]
     if not reports:
         return
-    reps = User.objects.select_related("branch__region").in_bulk({sales[0].rep_id for sales in reports})
-    executives = _executive_ids()
-    audiences = {rep_id: executives | managers for rep_id, managers in managers_above(reps.keys()).items()}
+    audiences = _audiences.of({sales[0].rep_id for sales in reports})
     events: dict[int, list[dict]] = defaultdict(list)
     for sales in reports:
-        event = sale_event(sales, reps[sales[0].rep_id])
-        for user_id in audiences[sales[0].rep_id]:
+        rep, audience = audiences[sales[0].rep_id]
+        event = sale_event(sales, rep)
+        for user_id in audience:
             events[user_id].append(event)
     send_to_groups(
         (dashboard_group(user_id), {"type": "dashboard.events", "events": lot}) for user_id, lot in events.items()

@@ -173,3 +173,25 @@ def test_a_reported_sale_reaches_every_dashboard_above_the_rep(world, django_cap
 
 async def _receive_soon(layer, channel):
     return await asyncio.wait_for(layer.receive(channel), timeout=0.2)
+
+
+def test_the_audience_is_worked_out_once_and_again_at_once_after_a_move(world, django_assert_num_queries):
+    services.dashboard_audience(world.a)
+    with django_assert_num_queries(0):  # later reports of the same rep ask nothing more
+        assert services.dashboard_audience(world.a) == {world.boss.pk, world.m1.pk}
+
+    world.a.manager = world.m2
+    world.a.save()
+
+    assert services.dashboard_audience(world.a) == {world.boss.pk, world.m2.pk}
+
+
+def test_the_audience_is_worked_out_again_after_a_minute(world, monkeypatch):
+    services.dashboard_audience(world.a)
+    type(world.a).objects.filter(pk=world.a.pk).update(manager=world.m2)  # no signal: another process's save
+    assert services.dashboard_audience(world.a) == {world.boss.pk, world.m1.pk}
+
+    later = services.time.monotonic() + services._Audiences.SECONDS + 1
+    monkeypatch.setattr(services.time, "monotonic", lambda: later)
+
+    assert services.dashboard_audience(world.a) == {world.boss.pk, world.m2.pk}
