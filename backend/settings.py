@@ -103,6 +103,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Same backend, counting queries and their time for /metrics.
     DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    # Parameters bound by the server, and a statement run five times on a connection prepared: the
+    # batch's statements are then planned once per connection, not on every run. Behind a pooler
+    # in transaction mode that cannot keep prepared statements, set DB_PREPARE_THRESHOLD=0 (off).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=env.bool("DB_SERVER_SIDE_BINDING", default=True),
+        prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5) or None,
+    )
     if env.bool("DB_POOL", default=False):
         # psycopg's pool per process: a request borrows a live connection instead of opening one
         # (Django closes per-request connections under ASGI, and persistent ones do not mix with it).

@@ -107,7 +107,7 @@ CELERY_POOL=$CELERY_POOL
 CLIENT_IP_HEADER=HTTP_X_REAL_IP
 EOF
     # Any Fieldline setting exported by the caller (SMS_*, DB_*, ...) is passed on.
-    env | grep -E '^(SMS_|DB_POOL_|CELERY_TASK_|OTP_|API_)' >>"$ENV_FILE" || true
+    env | grep -E '^(SMS_|DB_POOL_|DB_SERVER|DB_PREPARE|CELERY_TASK_|OTP_|API_)' >>"$ENV_FILE" || true
 }
 
 start_postgres() {
