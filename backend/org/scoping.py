@@ -10,7 +10,7 @@ A model takes part by naming the path to its owner in `scope_owner` (for example
 rep, manager and executive may (tips).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
@@ -125,6 +125,11 @@ def managers_above(user_ids: Iterable[int]) -> dict[int, set[int]]:
         level = dict(User.objects.filter(pk__in=frontier).values_list("pk", "manager_id"))
         manager_of.update(level)
         frontier = {manager for manager in level.values() if manager is not None} - manager_of.keys()
+    return manager_chains(user_ids, manager_of)
+
+
+def manager_chains(user_ids: Iterable[int], manager_of: Mapping[int, int | None]) -> dict[int, set[int]]:
+    """Every manager above each person, from a map of each person's manager."""
     above: dict[int, set[int]] = {}
     for user_id in user_ids:
         chain, manager = set(), manager_of.get(user_id)

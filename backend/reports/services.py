@@ -21,7 +21,7 @@ from backend.core.groups import send_to_groups
 from backend.crm.models import Customer, Opportunity, OpportunityStatus
 from backend.notifications.services import in_language_of, notify
 from backend.org.models import Role, User
-from backend.org.scoping import managers_above, scope
+from backend.org.scoping import manager_chains, scope
 from backend.reports import selectors
 from backend.reports.models import (
     Alert,
@@ -360,10 +360,10 @@ def dashboard_audience(rep: User) -> set[int]:
 
 
 class _Audiences:
-    """Each rep, and who watches the rep's sales: worked out at most once a minute in a process
-    (and again at once after it saves or deletes a user), not after every batch of texts. A move
-    in the tree saved by another process reaches live pushes within that minute; what the
-    dashboards read is never stale."""
+    """Each rep, and who watches the rep's sales. The tree of managers and the executives are read
+    at most once a minute in a process (and again at once after it saves or deletes a user), not
+    after every batch of texts; a rep's own row once per rep. A move saved by another process
+    reaches live pushes within that minute; what the dashboards read is never stale."""
 
     SECONDS = 60
 
@@ -373,21 +373,26 @@ class _Audiences:
 
     def clear(self, **signal: Any) -> None:
         with self._lock:
-            self._known: dict[int, tuple[User, frozenset[int]]] = {}
-            self._until = time.monotonic() + self.SECONDS
+            self._manager_of: dict[int, int | None] = {}
+            self._until = 0.0
 
     def of(self, rep_ids: set[int]) -> dict[int, tuple[User, frozenset[int]]]:
         """Each existing rep of `rep_ids` (branch and region loaded) and the ids of their audience."""
         with self._lock:
-            if time.monotonic() > self._until:
-                self._known, self._until = {}, time.monotonic() + self.SECONDS
+            if time.monotonic() > self._until or not rep_ids <= self._manager_of.keys():  # or a rep is new
+                self._read_tree()
             missing = rep_ids - self._known.keys()
             if missing:
                 reps = User.objects.select_related("branch__region").in_bulk(missing)
-                executives = _executive_ids()
-                for rep_id, managers in managers_above(reps).items():
-                    self._known[rep_id] = (reps[rep_id], frozenset(executives | managers))
+                for rep_id, managers in manager_chains(reps, self._manager_of).items():
+                    self._known[rep_id] = (reps[rep_id], frozenset(self._executives | managers))
             return {rep_id: self._known[rep_id] for rep_id in rep_ids if rep_id in self._known}
+
+    def _read_tree(self) -> None:
+        self._manager_of = dict(User.objects.values_list("pk", "manager_id"))
+        self._executives = frozenset(_executive_ids())
+        self._known: dict[int, tuple[User, frozenset[int]]] = {}
+        self._until = time.monotonic() + self.SECONDS
 
 
 _audiences = _Audiences()

@@ -195,3 +195,12 @@ def test_the_audience_is_worked_out_again_after_a_minute(world, monkeypatch):
     monkeypatch.setattr(services.time, "monotonic", lambda: later)
 
     assert services.dashboard_audience(world.a) == {world.boss.pk, world.m2.pk}
+
+
+def test_a_rep_added_by_another_process_is_seen_with_their_manager_at_once(world):
+    from tests import factories as f
+
+    services.dashboard_audience(world.a)
+    [newcomer] = type(world.a).objects.bulk_create([f.RepFactory.build(manager=world.m2, branch=world.bs)])  # no signal
+
+    assert services.dashboard_audience(newcomer) == {world.boss.pk, world.m2.pk}
