@@ -48,3 +48,26 @@ def test_admin_door(admin_client, db):
     latest = Customer.history.filter(id=customer.pk).latest()
     assert latest.name == "Renamed Trading" and latest.history_door == Door.ADMIN
     assert latest.history_user.is_superuser
+
+
+def test_rows_written_in_bulk_get_the_history_a_save_would_write(db):
+    from audit.history import bulk_create_with_door_history
+    from backend.sales.models import Sale
+    from tests.factories import ProductFactory, SaleFactory
+
+    ann, bo = RepFactory(), RepFactory()
+    product = ProductFactory()
+    sales = [SaleFactory.build(rep=rep, product=product, serial=serial) for rep, serial in
+             ((ann, "VIN-A"), (bo, "VIN-B"), (ann, "VIN-C"))]
+    with acting(user=None, door=Door.SMS):
+        bulk_create_with_door_history(sales, Sale, users=[ann, bo, None])
+
+    rows = {row.serial: row for row in Sale.history.all()}
+    assert {serial: (row.history_type, row.history_door, row.history_user_id, row.history_change_reason)
+            for serial, row in rows.items()} == {
+        "VIN-A": ("+", Door.SMS, ann.pk, ""), "VIN-B": ("+", Door.SMS, bo.pk, ""), "VIN-C": ("+", Door.SMS, None, ""),
+    }
+    for sale in Sale.objects.all():  # each holds what was stored, to the stamp
+        row = rows[sale.serial]
+        assert (row.id, row.rep_id, row.sync_stamp, row.created_at, row.unit_price, row.reference) == (
+            sale.id, sale.rep_id, sale.sync_stamp, sale.created_at, sale.unit_price, sale.reference)
