@@ -202,7 +202,8 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
 SMS_SENDER_RATE_PER_SECOND = env.float("SMS_SENDER_RATE_PER_SECOND", default=0)
 # Most inbound texts a web process handles in one go (sms_gateway/batching.py); 1: each alone.
 SMS_INBOUND_BATCH = env.int("SMS_INBOUND_BATCH", default=64)
-# How long a webhook waits for its batch to start before answering empty (the reply is then queued).
+# How long a webhook waits for a batch to take its text before storing it, handing it to the worker
+# and answering empty (the reply is then queued).
 SMS_INBOUND_WAIT_SECONDS = env.float("SMS_INBOUND_WAIT_SECONDS", default=8)
 # How long a batch waits for the texts right behind its first one (bigger batches cost less per text).
 SMS_INBOUND_LINGER_SECONDS = env.float("SMS_INBOUND_LINGER_SECONDS", default=0.005)
