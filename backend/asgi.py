@@ -17,6 +17,7 @@ import_module(settings.ROOT_URLCONF)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up)
 
+from backend.core import heap  # noqa: E402
 from mobile_api.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,3 +26,5 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
+
+heap.settle()  # all of the above lives as long as the process

@@ -18,6 +18,14 @@ def _hand_back_connections(task: object = None, **kwargs: object) -> None:
         close_old_connections()
 
 
+@signals.worker_init.connect
+def _settle_heap(**kwargs: object) -> None:
+    """The tasks are loaded by now: a prefork pool's processes are forked with the heap settled."""
+    from backend.core import heap
+
+    heap.settle()
+
+
 @signals.worker_ready.connect
 def _serve_metrics(**kwargs: object) -> None:
     """The worker answers no HTTP, so it serves its Prometheus metrics on a port of its own."""
