@@ -19,7 +19,7 @@ from backend.core.metrics import SMS_OUTBOUND, count_status, count_written
 from backend.core.phones import to_e164
 from sms_gateway import segments
 from sms_gateway.models import InboundMessage, OutboundMessage, OutboundStatus
-from sms_gateway.optouts import is_opted_out, opted_out, optout_set
+from sms_gateway.optouts import opted_out, opted_out_to, optout_set
 from sms_gateway.providers import get_provider
 from sms_gateway.providers.base import UNSUBSCRIBED, PermanentSendError, SendError, TransientSendError
 
@@ -140,8 +140,8 @@ def deliver(message_id: int) -> RetryLater | None:
     if not claimed:
         return None  # sent, being sent, suppressed or failed: never twice
     count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENDING)
-    message = OutboundMessage.objects.get(pk=message_id)
-    if not message.is_reply and is_opted_out(message.to):
+    message = OutboundMessage.objects.annotate(opted_out=opted_out_to()).get(pk=message_id)
+    if not message.is_reply and message.opted_out:
         _set(message, status=OutboundStatus.SUPPRESSED)
         return None
     provider = get_provider()
