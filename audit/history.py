@@ -38,44 +38,52 @@ def bulk_create_with_door_history(objs: list[Any], model: type[models.Model], *,
     """`bulk_create` with one history row per object, stamped like a save would stamp it: the door
     of `audit.context`, and `users[i]` as the person behind `objs[i]` (a batch may hold many).
 
-    The history rows are copied by the database from the rows just written, in one statement:
-    no historical model is built in Python for them, and they hold exactly what was stored."""
+    The history rows are copied by the database from the rows just written: no historical model is
+    built in Python for them, and they hold exactly what was stored."""
     created = model._default_manager.bulk_create(objs)
     if created and getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        _copy_to_history(model, {obj.pk: getattr(user, "pk", user) for obj, user in zip(created, users, strict=True)})
+        user_ids = [getattr(user, "pk", user) for user in users]
+        for start in range(0, len(created), COPY_CHUNK):
+            _copy_to_history(model, created[start:start + COPY_CHUNK], user_ids[start:start + COPY_CHUNK])
     return created
 
 
-def _copy_to_history(model: type[models.Model], user_of: dict[Any, Any]) -> None:
+# Rows per copying statement: three parameters a row stay well under SQLite's and PostgreSQL's limits.
+COPY_CHUNK = 1000
+
+
+def _copy_to_history(model: type[models.Model], objs: list[Any], user_ids: list[Any]) -> None:
+    """INSERT INTO history (tracked columns, stamps, user) SELECT them FROM the table, for `objs`."""
     history_model = model.history.model
     connection = connections[router.db_for_write(history_model)]
     quote = connection.ops.quote_name
     actor = current_actor()
-    tracked = [quote(field.column) for field in history_model.tracked_fields]
     stamps = {
         "history_date": timezone.now(), "history_change_reason": "", "history_type": "+",
         "history_door": actor.door, "history_api_key_name": getattr(actor.api_key, "name", "") or "",
     }
-    stamp_params = [history_model._meta.get_field(name).get_db_prep_save(value, connection)
-                    for name, value in stamps.items()]
+    stamp_fields = [history_model._meta.get_field(name) for name in stamps]
     user_field = history_model._meta.get_field("history_user")
-    user_of = {model._meta.pk.get_db_prep_value(key, connection): user for key, user in user_of.items()}
+    tracked = [quote(field.column) for field in history_model.tracked_fields]
     pk = quote(model._meta.pk.column)
-    whens = " ".join(f"WHEN %s THEN {_cast('%s', user_field, connection)}" for _ in user_of)
-    columns = ", ".join([*tracked, *map(quote, stamps), quote(user_field.column)])
-    values = ", ".join([*(f"t.{column}" for column in tracked), *(_cast("%s", history_model._meta.get_field(name),
-                                                                        connection) for name in stamps)])
+    pks = [model._meta.pk.get_db_prep_value(obj.pk, connection) for obj in objs]
+    user_of_row = " ".join(f"WHEN %s THEN {_typed(user_field, connection)}" for _ in objs)
+    columns = [*tracked, *(quote(field.column) for field in stamp_fields), quote(user_field.column)]
+    values = [*(f"t.{column}" for column in tracked), *(_typed(field, connection) for field in stamp_fields)]
     statement = (
-        f"INSERT INTO {quote(history_model._meta.db_table)} ({columns}) "  # noqa: S608  (names from the models)
-        f"SELECT {values}, CASE t.{pk} {whens} END FROM {quote(model._meta.db_table)} t "
-        f"WHERE t.{pk} IN ({', '.join(['%s'] * len(user_of))}) ORDER BY t.{pk}"
+        f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608  (model names)
+        f"SELECT {', '.join(values)}, CASE t.{pk} {user_of_row} END "
+        f"FROM {quote(model._meta.db_table)} t WHERE t.{pk} IN ({', '.join(['%s'] * len(pks))}) ORDER BY t.{pk}"
     )
-    params = [*stamp_params, *(value for pair in user_of.items() for value in pair), *user_of]
+    stamp_params = [
+        field.get_db_prep_save(value, connection) for field, value in zip(stamp_fields, stamps.values(), strict=True)
+    ]
+    params = [*stamp_params, *(value for pair in zip(pks, user_ids, strict=True) for value in pair), *pks]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
 
 
-def _cast(placeholder: str, field: models.Field, connection: Any) -> str:
-    """A parameter typed as its column: a NULL or a bare string would otherwise reach the
+def _typed(field: models.Field, connection: Any) -> str:
+    """A parameter typed as `field`'s column: a NULL or a bare string would otherwise reach the
     database with no type it can insert."""
-    return f"CAST({placeholder} AS {field.cast_db_type(connection)})"
+    return f"CAST(%s AS {field.cast_db_type(connection)})"

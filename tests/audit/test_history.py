@@ -1,5 +1,7 @@
 """Every historical row says who made the change and through which door."""
 
+import pytest
+
 from audit.context import Door, acting
 from backend.crm.models import Customer
 from tests.factories import CustomerFactory, RepFactory
@@ -50,7 +52,9 @@ def test_admin_door(admin_client, db):
     assert latest.history_user.is_superuser
 
 
-def test_rows_written_in_bulk_get_the_history_a_save_would_write(db):
+@pytest.mark.parametrize("chunk", [1000, 2])  # one copying statement, or several
+def test_rows_written_in_bulk_get_the_history_a_save_would_write(db, monkeypatch, chunk):
+    monkeypatch.setattr("audit.history.COPY_CHUNK", chunk)
     from audit.history import bulk_create_with_door_history
     from backend.sales.models import Sale
     from tests.factories import ProductFactory, SaleFactory
