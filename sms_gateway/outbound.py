@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 REPLY_SEGMENTS = 2
 # Twilio's advice for a single message; longer notices are cut rather than refused (21617).
 MAX_SEGMENTS = 10
+# Most texts one send task takes (`hand_over`).
+SEND_CHUNK = 10
 MAX_ATTEMPTS = 6
 SECRET_KINDS = frozenset({"otp"})
 BACKOFF_BASE_SECONDS = 30
@@ -98,15 +100,23 @@ def queue_many(texts: Sequence[Outgoing]) -> list[OutboundMessage]:
 
 def hand_over(message_ids: Sequence[int]) -> None:
     """Send after commit. If the process dies in between, the sweeper finds the rows queued."""
-    from sms_gateway.tasks import send_outbound  # the task module imports this one
+    message_ids = list(message_ids)
 
-    def publish() -> None:
-        for message_id in message_ids:
-            send_outbound.delay(message_id)
+    def publish() -> None:  # a function of its own: robust on_commit logs a failure by its name
+        send_soon(message_ids)
 
     # Robust: with the broker down the change still stands and the sweeper sends the texts later.
     if message_ids:
         transaction.on_commit(publish, robust=True)
+
+
+def send_soon(message_ids: Sequence[int]) -> None:
+    """Give the texts to the worker now, up to `SEND_CHUNK` a task: a task costs the web and the
+    worker more than a send does, and chunks still spread over the worker's processes."""
+    from sms_gateway.tasks import send_outbound_many  # the task module imports this one
+
+    for start in range(0, len(message_ids), SEND_CHUNK):
+        send_outbound_many.delay(list(message_ids[start:start + SEND_CHUNK]))
 
 
 def record_inline_replies(inbound: list[InboundMessage]) -> list[OutboundMessage]:

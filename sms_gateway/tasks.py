@@ -1,6 +1,7 @@
 """Background work of the SMS door: sending, and the sweeper that picks up what a crash left
 between a commit and the hand-off to the worker."""
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -9,6 +10,8 @@ from django.utils import timezone
 
 from sms_gateway import inbound, outbound
 from sms_gateway.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+
+logger = logging.getLogger(__name__)
 
 # A row untouched this long after it was due was lost on the way to the worker.
 GRACE = timedelta(minutes=2)
@@ -23,6 +26,20 @@ def send_outbound(self, message_id: int) -> None:
     later = outbound.deliver(message_id)
     if later is not None:
         raise self.retry(countdown=later.countdown)
+
+
+@shared_task(acks_late=True)
+def send_outbound_many(message_ids: list[int]) -> None:
+    """Send each text once; one that must wait for a retry goes on as a task of its own. A text
+    that fails unexpectedly costs only itself: the sweeper finds it later."""
+    for message_id in message_ids:
+        try:
+            later = outbound.deliver(message_id)
+        except Exception:
+            logger.exception("SMS %s could not be sent", message_id)
+            continue
+        if later is not None:
+            send_outbound.apply_async((message_id,), countdown=later.countdown)
 
 
 @shared_task(acks_late=True)
@@ -42,8 +59,7 @@ def sweep() -> dict[str, int]:
         Q(next_attempt_at__isnull=True, created_at__lt=now - GRACE) | Q(next_attempt_at__lt=now - GRACE)
     )
     outbound_ids = list(due.order_by("created_at").values_list("pk", flat=True)[:SWEEP_BATCH])
-    for message_id in outbound_ids:
-        send_outbound.delay(message_id)
+    outbound.send_soon(outbound_ids)
     stale = InboundMessage.objects.filter(status=InboundStatus.RECEIVED, received_at__lt=now - GRACE)
     inbound_ids = list(stale.order_by("received_at").values_list("pk", flat=True)[:SWEEP_BATCH])
     for message_id in inbound_ids:

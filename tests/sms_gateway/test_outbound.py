@@ -157,6 +157,42 @@ def test_an_opt_out_after_queueing_is_honoured_at_send_time(outbox):
     assert message.status == OutboundStatus.SUPPRESSED and outbox == []
 
 
+def test_texts_queued_together_go_to_the_worker_ten_a_task_and_each_is_sent_once(outbox, committed, monkeypatch):
+    handed = []
+
+    def hand(ids):
+        handed.append(ids)
+        tasks.send_outbound_many(ids)
+
+    monkeypatch.setattr(tasks.send_outbound_many, "delay", hand)
+
+    with committed():
+        queue_many([Outgoing(f"+86138000001{n:02d}", f"PO-{n} shipped", "shipment") for n in range(12)])
+
+    assert [len(ids) for ids in handed] == [10, 2]
+    assert len(outbox) == 12 and set(OutboundMessage.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_text_that_breaks_its_send_costs_only_itself(outbox, committed, monkeypatch):
+    with committed():
+        first, broken, last = (queue(to=f"+861380000000{n}") for n in range(3))
+    outbox.clear()
+    OutboundMessage.objects.update(status=OutboundStatus.QUEUED)
+    real_deliver = tasks.outbound.deliver
+
+    def deliver_or_break(message_id):
+        if message_id == broken.pk:
+            raise RuntimeError("disk on fire")
+        return real_deliver(message_id)
+
+    monkeypatch.setattr(tasks.outbound, "deliver", deliver_or_break)
+
+    tasks.send_outbound_many([first.pk, broken.pk, last.pk])
+
+    assert sorted(sent.to for sent in outbox) == [first.to, last.to]
+    assert OutboundMessage.objects.get(pk=broken.pk).status == OutboundStatus.QUEUED  # the sweeper's
+
+
 # ---------------------------------------------------------------- retries, through the real twilio client
 
 
