@@ -1,5 +1,6 @@
 """History for every business model, with the door each change came through."""
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -54,7 +55,7 @@ COPY_CHUNK = 1000
 
 def _copy_to_history(model: type[models.Model], objs: list[Any], user_ids: list[Any]) -> None:
     """INSERT INTO history (tracked columns, stamps, user) SELECT them FROM the table, for `objs`."""
-    history_model = model.history.model
+    history_model = _history_model(model)
     connection = connections[router.db_for_write(history_model)]
     quote = connection.ops.quote_name
     actor = current_actor()
@@ -81,6 +82,12 @@ def _copy_to_history(model: type[models.Model], objs: list[Any], user_ids: list[
     params = [*stamp_params, *(value for pair in zip(pks, user_ids, strict=True) for value in pair), *pks]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
+
+
+@functools.cache
+def _history_model(model: type[models.Model]) -> type[models.Model]:
+    # `model.history` builds a new manager class (simple-history's descriptor) on every access.
+    return model.history.model
 
 
 def _typed(field: models.Field, connection: Any) -> str:
