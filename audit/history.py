@@ -4,7 +4,7 @@ import functools
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -41,11 +41,13 @@ def bulk_create_with_door_history(objs: list[Any], model: type[models.Model], *,
 
     The history rows are copied by the database from the rows just written: no historical model is
     built in Python for them, and they hold exactly what was stored."""
-    created = model._default_manager.bulk_create(objs)
-    if created and getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        user_ids = [getattr(user, "pk", user) for user in users]
-        for start in range(0, len(created), COPY_CHUNK):
-            _copy_to_history(model, created[start:start + COPY_CHUNK], user_ids[start:start + COPY_CHUNK])
+    # The rows and their history, or neither.
+    with transaction.atomic(using=router.db_for_write(model), savepoint=False):
+        created = model._default_manager.bulk_create(objs)
+        if created and getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            user_ids = [getattr(user, "pk", user) for user in users]
+            for start in range(0, len(created), COPY_CHUNK):
+                _copy_to_history(model, created[start:start + COPY_CHUNK], user_ids[start:start + COPY_CHUNK])
     return created
 
 

@@ -18,9 +18,10 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from sms_gateway.inbound import Text, process_many, receive_and_process, receive_for_later, receive_many
+from sms_gateway.models import InboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -108,17 +109,36 @@ class Batcher:
         if not claimed:
             return
         try:
-            stored = receive_many([waiting.text for waiting in claimed])
-            new = [message.pk for message, created in stored if created]
-            replies = process_many(new, inline=True)
+            stored = self._store(claimed)
+            replies = process_many([message.pk for _, message, created in stored if created], inline=True)
         except Exception as error:  # the database is away: each webhook answers as it would alone
             logger.exception("A batch of %s texts could not be handled", len(claimed))
             for waiting in claimed:
                 waiting.settle(error=error)
             return
-        for waiting, (message, _) in zip(claimed, stored, strict=True):
+        for waiting, message, _ in stored:
             # A replay of a text stored before gets its stored answer; one within this batch, the new one.
             waiting.settle(reply=replies.get(message.pk, message.reply or None))
+
+    def _store(self, claimed: list[_Waiting]) -> list[tuple[_Waiting, InboundMessage, bool]]:
+        """Store the texts in one insert. When the database refuses it, each alone: a text it
+        refuses fails its own webhook and no other."""
+        try:
+            stored = receive_many([waiting.text for waiting in claimed])
+            return [(waiting, *row) for waiting, row in zip(claimed, stored, strict=True)]
+        except DatabaseError:
+            if len(claimed) == 1:
+                raise
+        kept = []
+        for waiting in claimed:
+            try:
+                [(message, created)] = receive_many([waiting.text])
+            except DatabaseError as error:
+                logger.exception("SMS %s could not be stored", waiting.text.provider_id)
+                waiting.settle(error=error)
+                continue
+            kept.append((waiting, message, created))
+        return kept
 
 
 batcher = Batcher()

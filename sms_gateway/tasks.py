@@ -35,11 +35,10 @@ def send_outbound_many(message_ids: list[int]) -> None:
     for message_id in message_ids:
         try:
             later = outbound.deliver(message_id)
-        except Exception:
+            if later is not None:
+                send_outbound.apply_async((message_id,), countdown=later.countdown)
+        except Exception:  # the row stays queued or sending: the sweeper takes it up
             logger.exception("SMS %s could not be sent", message_id)
-            continue
-        if later is not None:
-            send_outbound.apply_async((message_id,), countdown=later.countdown)
 
 
 @shared_task(acks_late=True)

@@ -171,3 +171,23 @@ def test_concurrent_webhooks_are_stored_and_answered_by_the_batch_thread(world, 
         assert message.status == InboundStatus.PROCESSED
         assert replies[text.provider_id] == message.reply and message.reply.startswith(message.reference)
     assert Sale.objects.count() == 6
+
+
+def test_a_text_the_database_refuses_fails_its_own_webhook_and_no_other(world, monkeypatch):
+    from django.db import DataError
+
+    from sms_gateway import batching
+
+    def refuse_the_bad_one(texts):
+        if any(text.provider_id == "SMbad" for text in texts):
+            raise DataError("value too long")
+        return inbound.receive_many(texts)
+
+    monkeypatch.setattr(batching, "receive_many", refuse_the_bad_one)
+    good, bad = (_Waiting(inbound.Text("twilio", sid, world["ann"].phone, "", "STATUS")) for sid in ("SMgood", "SMbad"))
+
+    Batcher()._handle_claimed([good, bad])
+
+    assert good.reply.startswith("Today: 0 sold") and good.error is None
+    assert isinstance(bad.error, DataError)
+    assert list(InboundMessage.objects.values_list("provider_id", "status")) == [("SMgood", "processed")]

@@ -93,6 +93,14 @@ def test_a_signed_post_without_message_sid_is_400(client):
     assert not InboundMessage.objects.exists()
 
 
+@pytest.mark.parametrize("sid", ["SM" + "0" * 63, "SM\x00abc"])
+def test_a_message_sid_that_cannot_be_stored_is_400_with_the_rule(people, client, sid):
+    response = signed_post(client, INBOUND, params(sid=sid))
+
+    assert response.status_code == 400 and b"at most 64 characters" in response.content
+    assert not InboundMessage.objects.exists()
+
+
 def test_public_base_url_is_the_url_twilio_signed(people, client, settings):
     settings.PUBLIC_BASE_URL = "https://fieldline.example.com"
     public = f"https://fieldline.example.com{INBOUND}"

@@ -41,9 +41,14 @@ def verify(request: HttpRequest) -> bool:
     return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(signed_url(request), request.POST, signature)
 
 
+# Twilio's ids are 34 characters; the column holds 64.
+SID_MAX_LENGTH = 64
+
+
 def parse_inbound(request: HttpRequest) -> Inbound | None:
+    """The text's fields, or None when its MessageSid is missing or could not be stored."""
     sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
-    if not sid:
+    if not sid or len(sid) > SID_MAX_LENGTH or "\x00" in sid:
         return None
     return Inbound(sid=sid, sender=request.POST.get("From", ""), to=request.POST.get("To", ""),
                    body=request.POST.get("Body", ""))
