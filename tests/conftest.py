@@ -48,7 +48,10 @@ def _each_text_in_its_request():
 def _clean_cache():
     from django.core.cache import cache
 
+    from backend.reports.services import _audiences
+
     cache.clear()
+    _audiences.clear()  # user ids repeat from test to test
     yield
 
 

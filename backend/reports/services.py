@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
@@ -361,26 +362,43 @@ def dashboard_audience(rep: User) -> set[int]:
 
 class _Audiences:
     """Each rep, and who watches the rep's sales. The tree of managers and the executives are read
-    at most once a minute in a process (and again at once after it saves or deletes a user), not
-    after every batch of texts; a rep's own row once per rep. A move saved by another process
-    reaches live pushes within that minute; what the dashboards read is never stale."""
+    once per change to the people, not after every batch of texts: a save or delete of a user
+    bumps a version in the shared cache once committed, and every process reads the tree again
+    when it sees a new version (and at least once a minute, for changes made without a save). A
+    rep's own row is read once."""
 
     SECONDS = 60
+    VERSION_KEY = "reports:people-version"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.clear()
 
-    def clear(self, **signal: Any) -> None:
+    def clear(self) -> None:
         with self._lock:
             self._manager_of: dict[int, int | None] = {}
+            self._executives: frozenset[int] = frozenset()
+            self._known: dict[int, tuple[User, frozenset[int]]] = {}
+            self._version: int | None = None
             self._until = 0.0
+
+    def people_changed(self, **signal: Any) -> None:
+        """`post_save`/`post_delete` of a user: every process reads the tree again after commit."""
+        transaction.on_commit(self._bump, robust=True)  # robust: the change stands with the cache away
+
+    def _bump(self) -> None:
+        try:
+            cache.incr(self.VERSION_KEY)
+        except ValueError:  # no version yet
+            cache.set(self.VERSION_KEY, 1, timeout=None)
 
     def of(self, rep_ids: set[int]) -> dict[int, tuple[User, frozenset[int]]]:
         """Each existing rep of `rep_ids` (branch and region loaded) and the ids of their audience."""
+        version = cache.get(self.VERSION_KEY, 0)
         with self._lock:
-            if time.monotonic() > self._until or not rep_ids <= self._manager_of.keys():  # or a rep is new
-                self._read_tree()
+            stale = time.monotonic() > self._until or version != self._version
+            if stale or not rep_ids <= self._manager_of.keys():  # or a rep is new
+                self._read_tree(version)
             missing = rep_ids - self._known.keys()
             if missing:
                 reps = User.objects.select_related("branch__region").in_bulk(missing)
@@ -388,16 +406,16 @@ class _Audiences:
                     self._known[rep_id] = (reps[rep_id], frozenset(self._executives | managers))
             return {rep_id: self._known[rep_id] for rep_id in rep_ids if rep_id in self._known}
 
-    def _read_tree(self) -> None:
+    def _read_tree(self, version: int) -> None:
         self._manager_of = dict(User.objects.values_list("pk", "manager_id"))
         self._executives = frozenset(_executive_ids())
-        self._known: dict[int, tuple[User, frozenset[int]]] = {}
-        self._until = time.monotonic() + self.SECONDS
+        self._known = {}
+        self._version, self._until = version, time.monotonic() + self.SECONDS
 
 
 _audiences = _Audiences()
-post_save.connect(_audiences.clear, sender=User, dispatch_uid="reports.audiences")
-post_delete.connect(_audiences.clear, sender=User, dispatch_uid="reports.audiences")
+post_save.connect(_audiences.people_changed, sender=User, dispatch_uid="reports.audiences")
+post_delete.connect(_audiences.people_changed, sender=User, dispatch_uid="reports.audiences")
 
 
 def _executive_ids() -> set[int]:

@@ -175,13 +175,25 @@ async def _receive_soon(layer, channel):
     return await asyncio.wait_for(layer.receive(channel), timeout=0.2)
 
 
-def test_the_audience_is_worked_out_once_and_again_at_once_after_a_move(world, django_assert_num_queries):
+def test_the_audience_is_worked_out_once_and_again_once_a_move_is_committed(
+        world, django_assert_num_queries, django_capture_on_commit_callbacks):
     services.dashboard_audience(world.a)
     with django_assert_num_queries(0):  # later reports of the same rep ask nothing more
         assert services.dashboard_audience(world.a) == {world.boss.pk, world.m1.pk}
 
-    world.a.manager = world.m2
-    world.a.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        world.a.manager = world.m2
+        world.a.save()
+
+    assert services.dashboard_audience(world.a) == {world.boss.pk, world.m2.pk}
+
+
+def test_a_move_committed_by_another_process_is_seen_at_once(world):
+    from django.core.cache import cache
+
+    services.dashboard_audience(world.a)
+    type(world.a).objects.filter(pk=world.a.pk).update(manager=world.m2)  # saved elsewhere: no signal here
+    cache.set(services._Audiences.VERSION_KEY, 7)  # what that process's commit left in the shared cache
 
     assert services.dashboard_audience(world.a) == {world.boss.pk, world.m2.pk}
 
