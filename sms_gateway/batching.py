@@ -20,7 +20,7 @@ import time
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
-from sms_gateway.inbound import Text, process_many, receive_and_process, receive_for_later, receive_many
+from sms_gateway.inbound import Text, answers, receive_and_process, receive_for_later, receive_many
 from sms_gateway.models import InboundMessage
 
 logger = logging.getLogger(__name__)
@@ -110,19 +110,18 @@ class Batcher:
             return
         try:
             stored = self._store(claimed)
-            replies = process_many([message.pk for _, message, created in stored if created], inline=True)
+            replies = answers([(message, created) for _, message, created in stored])
         except Exception as error:  # the database is away: each webhook answers as it would alone
             logger.exception("A batch of %s texts could not be handled", len(claimed))
             for waiting in claimed:
                 waiting.settle(error=error)
             return
-        for waiting, message, _ in stored:
-            # A replay of a text stored before gets its stored answer; one within this batch, the new one.
-            waiting.settle(reply=replies.get(message.pk, message.reply or None))
+        for (waiting, _, _), reply in zip(stored, replies, strict=True):
+            waiting.settle(reply=reply)
 
     def _store(self, claimed: list[_Waiting]) -> list[tuple[_Waiting, InboundMessage, bool]]:
-        """Store the texts in one insert. When the database refuses it, each alone: a text it
-        refuses fails its own webhook and no other."""
+        """Store the texts in one insert. When the database refuses it (a text stored before, or
+        one it cannot hold), each alone: a text it refuses fails its own webhook and no other."""
         try:
             stored = receive_many([waiting.text for waiting in claimed])
             return [(waiting, *row) for waiting, row in zip(claimed, stored, strict=True)]

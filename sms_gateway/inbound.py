@@ -60,10 +60,14 @@ class Text:
 def receive_and_process(text: Text) -> str | None:
     """Store the text, then handle it here: the reply to answer inline (None for an empty answer).
     A replay (same MessageSid) gets the stored answer and runs nothing again."""
-    [(message, created)] = receive_many([text])
-    if not created:
-        return message.reply or None
-    return process(message.pk, inline=True)
+    return answers(receive_many([text]))[0]
+
+
+def answers(stored: Sequence[tuple[InboundMessage, bool]]) -> list[str | None]:
+    """Each stored text's inline reply: the new ones handled together; a replay of a text stored
+    before gets its stored answer, one within `stored` the new one."""
+    replies = process_many([message.pk for message, created in stored if created], inline=True)
+    return [replies.get(message.pk, message.reply or None) for message, _ in stored]
 
 
 def receive_for_later(text: Text) -> InboundMessage:
@@ -80,7 +84,9 @@ def receive_for_later(text: Text) -> InboundMessage:
 
 
 def receive_many(texts: Sequence[Text]) -> list[tuple[InboundMessage, bool]]:
-    """Store the texts, committed on their own: each row, and whether this call created it.
+    """Store the texts in one insert, committed on their own: each row, and whether this call
+    created it. A text stored before comes back as its row when it is alone; among several, the
+    database's refusal is raised and the caller stores them one at a time (`sms_gateway.batching`).
     NUL characters are dropped: PostgreSQL cannot store them, and a text must never be lost to one."""
     rows: dict[str, InboundMessage] = {}
     for text in texts:
@@ -88,9 +94,9 @@ def receive_many(texts: Sequence[Text]) -> list[tuple[InboundMessage, bool]]:
     try:
         with transaction.atomic():
             InboundMessage.objects.bulk_create(rows.values())
-    except IntegrityError:  # a retry of one of them, stored before or concurrently
+    except IntegrityError:  # a retry, stored before or concurrently
         if len(rows) > 1:
-            return [receive_many([text])[0] for text in texts]
+            raise
         message = InboundMessage.objects.get(provider_id=texts[0].provider_id)
         return [(message, False) for _ in texts]
     count_written(rows.values())

@@ -4,7 +4,7 @@ redelivered task never texts twice, and retries transient failures with exponent
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -62,7 +62,7 @@ class Outgoing:
 def _row(text: Outgoing, *, status: str) -> OutboundMessage:
     body = segments.fit(text.body, REPLY_SEGMENTS if text.is_reply else MAX_SEGMENTS)
     return OutboundMessage(
-        to=to_e164(text.to) or text.to, body=body, user=text.user, kind=text.kind, is_reply=text.is_reply,
+        to=text.to, body=body, user=text.user, kind=text.kind, is_reply=text.is_reply,
         in_reply_to=text.in_reply_to,
         related_type=ContentType.objects.get_for_model(text.related) if text.related is not None else None,
         related_id=str(text.related.pk) if text.related is not None else "",
@@ -87,13 +87,11 @@ def queue_sms(
 
 def queue_many(texts: Sequence[Outgoing]) -> list[OutboundMessage]:
     """`queue_sms` for several texts: one look at the opt-outs, one insert."""
-    numbers = [to_e164(text.to) or text.to for text in texts]
-    stopped = opted_out(number for text, number in zip(texts, numbers, strict=True) if not text.is_reply)
-    suppressed = [number in stopped and not text.is_reply for text, number in zip(texts, numbers, strict=True)]
-    rows = _insert([
-        _row(text, status=OutboundStatus.SUPPRESSED if stop else OutboundStatus.QUEUED)
-        for text, stop in zip(texts, suppressed, strict=True)
-    ])
+    texts = [replace(text, to=to_e164(text.to) or text.to) for text in texts]
+    stopped = opted_out(text.to for text in texts if not text.is_reply)
+    suppressed, queued = OutboundStatus.SUPPRESSED, OutboundStatus.QUEUED
+    rows = _insert([_row(text, status=suppressed if not text.is_reply and text.to in stopped else queued)
+                    for text in texts])
     hand_over([row.pk for row in rows if row.status == OutboundStatus.QUEUED])
     return rows
 

@@ -408,7 +408,8 @@ class _Audiences:
 
     def _read_tree(self, version: int) -> None:
         self._manager_of = dict(User.objects.values_list("pk", "manager_id"))
-        self._executives = frozenset(_executive_ids())
+        executives = User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True)
+        self._executives = frozenset(executives.values_list("pk", flat=True))
         self._known = {}
         self._version, self._until = version, time.monotonic() + self.SECONDS
 
@@ -416,12 +417,6 @@ class _Audiences:
 _audiences = _Audiences()
 post_save.connect(_audiences.people_changed, sender=User, dispatch_uid="reports.audiences")
 post_delete.connect(_audiences.people_changed, sender=User, dispatch_uid="reports.audiences")
-
-
-def _executive_ids() -> set[int]:
-    return set(
-        User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True).values_list("pk", flat=True)
-    )
 
 
 def sale_event(sales: list[Sale], rep: User) -> dict:
