@@ -122,6 +122,7 @@ def main() -> None:
     import seed
 
     seed.seed()
+    seed.clear_runs()
     # VINs are unique forever: each run has its own letters (no I, O, Q).
     run = "".join(random.choices(string.ascii_uppercase.translate(str.maketrans("", "", "IOQ")), k=6))
     floor_url, pipeline_url = common.web_url("/bench/floor/inbound"), common.web_url("/sms/twilio/inbound")

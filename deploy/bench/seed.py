@@ -7,6 +7,9 @@
 - `bench-api`, a rep owning API_CUSTOMERS customers, for the sync benchmark.
 
 Rows are bulk-created with their history rows, as the demo does, so seeding takes seconds.
+
+`clear_runs` takes the bench users back to that state before an inbound run: what is measured
+must not depend on how many runs came before it on the same day.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -112,6 +115,40 @@ def _api_rep() -> None:
     rep = User.objects.get(pk=rep.pk)
     region = Region.objects.get(code="HB")
     _customers([(rep, f"Sync Customer {n:05d} Trading") for n in range(API_CUSTOMERS)], region)
+
+
+# What inbound runs record for the bench users (and the history rows of it), each table with
+# the condition that finds those rows.
+_RUN_ROWS = [
+    ("notifications_notification", "recipient_id IN (SELECT id FROM bench)"),
+    ("sms_gateway_outboundmessage", "user_id IN (SELECT id FROM bench) OR \"to\" IN (SELECT phone FROM bench) "
+                                    "OR in_reply_to_id IN (SELECT id FROM sms_gateway_inboundmessage "
+                                    "WHERE sender IN (SELECT phone FROM bench))"),
+    ("sms_gateway_inboundmessage", "sender IN (SELECT phone FROM bench)"),
+    ("sales_historicalreward", "rep_id IN (SELECT id FROM bench)"),
+    ("sales_reward", "rep_id IN (SELECT id FROM bench)"),
+    ("sales_historicalsale", "rep_id IN (SELECT id FROM bench)"),
+    ("sales_sale", "rep_id IN (SELECT id FROM bench)"),
+    ("sales_historicalshipment", "order_id IN (SELECT id FROM sales_order WHERE number LIKE %s)"),
+    ("sales_shipment", "order_id IN (SELECT id FROM sales_order WHERE number LIKE %s)"),
+    ("core_fieldreport", "reporter_id IN (SELECT id FROM bench)"),
+]
+
+
+def clear_runs() -> None:
+    """Every inbound run starts from the seeded state: the bench reps have no sales, their orders
+    are confirmed and unshipped, their numbers have sent nothing. Otherwise each run would find
+    the sales and shipments of all the runs before it: a rep's SOLD reply counts the day's sales
+    and STATUS lists the shipments awaiting OK, so the figures would drift run by run."""
+    bench = "WITH bench AS (SELECT id, phone FROM org_user WHERE username LIKE %s OR username LIKE %s) "
+    users, orders = ["bench-rep-%", "bench-wms-%"], "BO-%"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, rows in _RUN_ROWS:
+            cursor.execute(f"{bench} DELETE FROM {table} WHERE {rows}", users + [orders] * rows.count("%s"))
+        cursor.execute("UPDATE sales_order SET status = %s WHERE number LIKE %s", [OrderStatus.CONFIRMED, orders])
+    with connection.cursor() as cursor:  # the planner and the visibility map see the emptied tables
+        for table, _ in _RUN_ROWS:
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 _vins = itertools.count(1)
