@@ -23,13 +23,11 @@ class InboundMessage(models.Model):
 
     provider = models.CharField(max_length=16, default="twilio")
     provider_id = models.CharField(max_length=64, unique=True, help_text=_("Twilio MessageSid: a retry repeats it"))
-    sender = models.CharField(max_length=32, db_index=True, help_text=_("The From number, E.164 when it parses"))
+    sender = models.CharField(max_length=32, help_text=_("The From number, E.164 when it parses"))
     to = models.CharField(max_length=32, blank=True)
     body = models.TextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
-    status = models.CharField(
-        max_length=16, choices=InboundStatus.choices, default=InboundStatus.RECEIVED, db_index=True
-    )
+    status = models.CharField(max_length=16, choices=InboundStatus.choices, default=InboundStatus.RECEIVED)
     error = models.TextField(blank=True, help_text=_("Why it was rejected (a code) or how it failed"))
     reply = models.TextField(blank=True)
     user = models.ForeignKey(
@@ -37,14 +35,18 @@ class InboundMessage(models.Model):
     )
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    reference = models.CharField(max_length=16, blank=True, db_index=True)
-    created_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=16, blank=True)
+    created_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_id = models.CharField(max_length=64, blank=True)
     created_object = GenericForeignKey("created_type", "created_id")
 
     scope_owner = "user"
 
     class Meta:
+        # What is read: by sender in a window (the flood limit), by status (the sweeper), by date.
+        # Each index is written twice a text (stored, then finished), so there are no others.
         indexes = [
             models.Index(fields=["sender", "received_at"]),
             models.Index(fields=["status", "received_at"]),
@@ -68,22 +70,22 @@ class OutboundStatus(models.TextChoices):
 class OutboundMessage(models.Model):
     """A text we send, stored in the transaction of the change that caused it."""
 
-    to = models.CharField(max_length=32, db_index=True)
+    to = models.CharField(max_length=32)
     body = models.TextField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    kind = models.CharField(max_length=32, db_index=True)
+    kind = models.CharField(max_length=32)
     is_reply = models.BooleanField(default=False)
     in_reply_to = models.ForeignKey(
         InboundMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="replies"
     )
-    related_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    related_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     related_id = models.CharField(max_length=64, blank=True)
     related = GenericForeignKey("related_type", "related_id")
-    status = models.CharField(
-        max_length=16, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED, db_index=True
-    )
+    status = models.CharField(max_length=16, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED)
     segments = models.PositiveSmallIntegerField(default=1)
     provider = models.CharField(max_length=16, blank=True)
     provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
@@ -100,7 +102,8 @@ class OutboundMessage(models.Model):
     scope_owner = "user"
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"])]
+        # What is read: by status (the sweeper), by number, by date; no pattern indexes.
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["to"])]
 
     def __str__(self) -> str:
         return f"→ {self.to}: {self.body[:40]}"

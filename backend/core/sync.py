@@ -74,6 +74,13 @@ class SyncStampField(models.BigIntegerField):
         kwargs.setdefault("db_index", True)
         super().__init__(*args, **kwargs)
 
+    def deconstruct(self) -> Any:
+        # Indexed unless told otherwise: a field without its index must say so in its migration.
+        name, path, args, kwargs = super().deconstruct()
+        if not self.db_index:
+            kwargs["db_index"] = False
+        return name, path, args, kwargs
+
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         using = model_instance._state.db or router.db_for_write(type(model_instance), instance=model_instance)
         value = stamp_for(using)

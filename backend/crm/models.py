@@ -34,7 +34,7 @@ class Customer(TimeStamped):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from", editable=False
     )
-    history = history(m2m_fields=[shared_with])
+    history = history(m2m_fields=[shared_with], indexed=["owner"])  # audit.selectors: customers a rep once owned
 
     scope_owner = "owner"
     scope_shared = "shared_with"
