@@ -70,7 +70,7 @@ class OutboundStatus(models.TextChoices):
 class OutboundMessage(models.Model):
     """A text we send, stored in the transaction of the change that caused it."""
 
-    to = models.CharField(max_length=32)
+    to = models.CharField(max_length=32, db_index=True)
     body = models.TextField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -102,8 +102,8 @@ class OutboundMessage(models.Model):
     scope_owner = "user"
 
     class Meta:
-        # What is read: by status (the sweeper), by number, by date; no pattern indexes.
-        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["to"])]
+        # What is read: by status (the sweeper), by number, by date.
+        indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
         return f"→ {self.to}: {self.body[:40]}"

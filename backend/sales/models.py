@@ -148,7 +148,7 @@ class Shipment(TimeStamped):
 class Sale(TimeStamped):
     """One unit sold. A report of several units shares one reference."""
 
-    reference = models.CharField(max_length=16)
+    reference = models.CharField(max_length=16, db_index=True)
     # Indexed by the (product|rep|customer, sold_at) indexes below, which serve lookups by each alone:
     # every index is one more write per sale.
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="sales", db_index=False)
@@ -174,7 +174,6 @@ class Sale(TimeStamped):
             models.Index(fields=["rep", "sold_at"]),
             models.Index(fields=["product", "sold_at"]),
             models.Index(fields=["customer", "sold_at"]),
-            models.Index(fields=["reference"]),  # exact lookups only: no pattern index
         ]
         constraints = [
             # A serial is sold once: the database, not Python, settles two reports at one instant.

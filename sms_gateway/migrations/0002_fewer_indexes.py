@@ -54,13 +54,4 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('undelivered', 'Undelivered'), ('failed', 'Failed'), ('suppressed', 'Suppressed (opted out)'), ('sent_inline', 'Answered in the webhook')], default='queued', max_length=16),
         ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='to',
-            field=models.CharField(max_length=32),
-        ),
-        migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(fields=['to'], name='sms_gateway_to_3f27b9_idx'),
-        ),
     ]

@@ -213,11 +213,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name='sale',
-            name='reference',
-            field=models.CharField(max_length=16),
-        ),
-        migrations.AlterField(
-            model_name='sale',
             name='rep',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='sales', to=settings.AUTH_USER_MODEL),
         ),
@@ -225,9 +220,5 @@ class Migration(migrations.Migration):
             model_name='sale',
             name='voided_by',
             field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
-        ),
-        migrations.AddIndex(
-            model_name='sale',
-            index=models.Index(fields=['reference'], name='sales_sale_referen_e2a942_idx'),
         ),
     ]
