@@ -45,8 +45,9 @@ class InboundMessage(models.Model):
     scope_owner = "user"
 
     class Meta:
-        # What is read: by sender in a window (the flood limit), by status (the sweeper), by date.
-        # Each index is written twice a text (stored, then finished), so there are no others.
+        # What is read: by MessageSid, by sender in a window (the flood limit), by status (the
+        # sweeper), by date, by user. Each index is written twice a text (stored, then finished):
+        # nothing else is indexed.
         indexes = [
             models.Index(fields=["sender", "received_at"]),
             models.Index(fields=["status", "received_at"]),
