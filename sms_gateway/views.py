@@ -16,7 +16,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         return HttpResponseForbidden("Invalid signature.")
     fields = webhooks.parse_inbound(request)
     if fields is None:
-        return HttpResponseBadRequest("A MessageSid of at most 64 characters is required.")
+        return HttpResponseBadRequest(f"A MessageSid of at most {webhooks.SID_MAX_LENGTH} characters is required.")
     reply = batcher.process(inbound.Text("twilio", fields.sid, fields.sender, fields.to, fields.body))
     return HttpResponse(webhooks.twiml(reply), content_type="text/xml; charset=utf-8")
 

@@ -7,6 +7,8 @@ from django.http import HttpRequest
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from sms_gateway.models import InboundMessage
+
 SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"
 
 
@@ -41,8 +43,8 @@ def verify(request: HttpRequest) -> bool:
     return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(signed_url(request), request.POST, signature)
 
 
-# Twilio's ids are 34 characters; the column holds 64.
-SID_MAX_LENGTH = 64
+# Twilio's ids are 34 characters; a longer one could not be stored.
+SID_MAX_LENGTH = InboundMessage._meta.get_field("provider_id").max_length
 
 
 def parse_inbound(request: HttpRequest) -> Inbound | None:
