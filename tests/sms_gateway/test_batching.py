@@ -191,3 +191,33 @@ def test_a_text_the_database_refuses_fails_its_own_webhook_and_no_other(world, m
     assert good.reply.startswith("Today: 0 sold") and good.error is None
     assert isinstance(bad.error, DataError)
     assert list(InboundMessage.objects.values_list("provider_id", "status")) == [("SMgood", "processed")]
+
+
+def _waiting_text(n: int) -> _Waiting:
+    return _Waiting(inbound.Text("twilio", f"SMq{n}", "+8613800000011", "", "STATUS"))
+
+
+def test_a_batch_waits_for_as_many_texts_as_its_recent_batches_held(settings):
+    settings.SMS_INBOUND_BATCH, settings.SMS_INBOUND_LINGER_SECONDS = 64, 30
+    batcher = Batcher()
+    batcher._queue.put(_waiting_text(0))
+    late = threading.Timer(0.05, lambda: [batcher._queue.put(_waiting_text(n)) for n in (1, 2)])
+    late.start()
+
+    batch = batcher._gather(expected=3)
+
+    late.join()
+    assert [waiting.text.provider_id for waiting in batch] == ["SMq0", "SMq1", "SMq2"]
+
+
+def test_a_batch_waits_no_longer_than_the_linger_and_takes_all_that_is_there(settings):
+    settings.SMS_INBOUND_BATCH, settings.SMS_INBOUND_LINGER_SECONDS = 4, 0.05
+    batcher = Batcher()
+    batcher._queue.put(_waiting_text(0))
+
+    assert len(batcher._gather(expected=5)) == 1  # the others never came: it went on alone
+
+    for n in range(6):
+        batcher._queue.put(_waiting_text(n))
+    assert len(batcher._gather(expected=1)) == 4  # all that waited, up to SMS_INBOUND_BATCH
+    assert len(batcher._gather(expected=1)) == 2
