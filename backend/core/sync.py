@@ -21,13 +21,18 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models.expressions import RawSQL
 
 
+# One expression for every write: each write resolves its own copy. Built once, because a bulk
+# insert of a batch would otherwise build one (and a field for its type) per row.
+_TRANSACTION_ID = RawSQL("txid_current()", (), output_field=models.BigIntegerField())
+
+
 def stamp_for(using: str) -> Any:
     """The stamp of a write made now on connection `using`: an SQL expression on PostgreSQL
     (evaluated by the write itself), the next counter value on SQLite. Also for `update()`:
     `queryset.update(..., sync_stamp=stamp_for(queryset.db))`."""
     connection = connections[using]
     if connection.vendor == "postgresql":
-        return RawSQL("txid_current()", ())
+        return _TRANSACTION_ID
     from backend.core.models import SyncClock
 
     table = connection.ops.quote_name(SyncClock._meta.db_table)

@@ -2,13 +2,14 @@
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db import connections, router
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -125,48 +126,110 @@ def day_totals(users: Sequence[Any], *, today: date | None = None) -> list[tuple
 def _sales_figures(users: Sequence[Any], month_start: datetime, day_start: datetime, day_end: datetime) -> list[dict]:
     """Each person's counts and reward sums, from one query grouped by rep."""
     owners = [owners_in_sight(Sale, user) for user in users]
-    sales = Sale.objects.filter(voided_at__isnull=True, sold_at__gte=month_start, sold_at__lt=day_end)
-    rows = _by_owner(sales, owners, Sale.scope_owner, lambda grouped: grouped.annotate(
-        # A reward belongs to one sale and to that sale's rep: one pass gives counts and sums.
-        month=Count("pk"), today=Count("pk", filter=Q(sold_at__gte=day_start)),
-        rewards_month=Sum("reward__amount", filter=_LIVE_REWARD),
-        rewards_today=Sum("reward__amount", filter=_LIVE_REWARD & Q(sold_at__gte=day_start)),
-    ))
+    reps = _owners_wanted(owners)
+    rows = _sales_by_rep(reps, month_start, day_start, day_end) if reps != frozenset() else []
     figures = []
     for seen in owners:
-        mine = [row for row in rows if seen is None or row[Sale.scope_owner] in seen]
-        figures.append({key: sum((row[key] or 0 for row in mine), 0)
-                        for key in ("month", "today", "rewards_month", "rewards_today")})
+        mine = [row for row in rows if seen is None or row[0] in seen]
+        figures.append({key: sum((row[column] for row in mine), 0) for column, key in enumerate(_FIGURES, start=1)})
     return figures
 
 
-_LIVE_REWARD = Q(reward__status__in=[s for s in RewardStatus.values if s != RewardStatus.CANCELLED])
+_FIGURES = ("month", "today", "rewards_month", "rewards_today")
 
 
-def _by_owner(rows: QuerySet, owners: list[frozenset[int] | None], owner_path: str,
-              shape: Callable[[QuerySet], QuerySet]) -> list[dict]:
-    """`rows` of every owner someone in `owners` sees, as `shape` gives them, grouped by owner."""
+def _sales_by_rep(reps: frozenset[int] | None, month_start: datetime, day_start: datetime,
+                  day_end: datetime) -> list[tuple[int, int, int, Decimal, Decimal]]:
+    """(rep, sales, sales since `day_start`, their live rewards, those since `day_start`) of the
+    valid sales from `month_start` to `day_end` of `reps` (None: everyone's).
+
+    Every batch of SOLD and STATUS texts asks this. Built by the ORM it cost 2.8 ms of CPU a call
+    (twelve reps), written in SQL 0.5 ms. A reward belongs to one sale and to that sale's rep, so
+    one pass gives counts and sums."""
+    connection = connections[router.db_for_read(Sale)]
+    quote = connection.ops.quote_name
+    sale, reward = Sale._meta, Reward._meta
+    column = {name: f"s.{quote(sale.get_field(name).column)}" for name in ("rep", "sold_at", "voided_at")}
+    amount, status = (f"r.{quote(reward.get_field(name).column)}" for name in ("amount", "status"))
+    live = ", ".join(["%s"] * len(_LIVE_STATUSES))
+    since_today = f"{column['sold_at']} >= %s"
+    of_reps, rep_ids = _among(column["rep"], reps)
+    sold_at = sale.get_field("sold_at")
+    day_start, month_start, day_end = (sold_at.get_db_prep_value(moment, connection)
+                                       for moment in (day_start, month_start, day_end))
+    statement = (
+        f"SELECT {column['rep']}, COUNT(*), SUM(CASE WHEN {since_today} THEN 1 ELSE 0 END), "  # noqa: S608  (model names)
+        f"SUM(CASE WHEN {status} IN ({live}) THEN {amount} END), "
+        f"SUM(CASE WHEN {status} IN ({live}) AND {since_today} THEN {amount} END) "
+        f"FROM {quote(sale.db_table)} s LEFT JOIN {quote(reward.db_table)} r "
+        f"ON r.{quote(reward.get_field('sale').column)} = s.{quote(sale.pk.column)} "
+        f"WHERE {column['voided_at']} IS NULL AND {column['sold_at']} >= %s AND {column['sold_at']} < %s{of_reps} "
+        f"GROUP BY {column['rep']}"
+    )
+    params = [day_start, *_LIVE_STATUSES, *_LIVE_STATUSES, day_start, month_start, day_end, *rep_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return [(rep, month, today, _money(rewards_month), _money(rewards_today))
+                for rep, month, today, rewards_month, rewards_today in cursor.fetchall()]
+
+
+_LIVE_STATUSES = [status for status in RewardStatus.values if status != RewardStatus.CANCELLED]
+_CENT = Decimal("0.01")
+
+
+def _money(total: Any) -> Decimal:
+    """A sum of amounts as the database gives it: a Decimal from PostgreSQL, an int or a float
+    from SQLite (whose decimals are numbers), None for no rows."""
+    if total is None:
+        return Decimal(0)
+    return total if isinstance(total, Decimal) else Decimal(str(total)).quantize(_CENT)
+
+
+def _owners_wanted(owners: list[frozenset[int] | None]) -> frozenset[int] | None:
+    """Every owner someone in `owners` sees; None when someone sees everyone's rows."""
     if any(seen is None for seen in owners):
-        wanted = rows
-    else:
-        everyone = frozenset().union(*owners)
-        if not everyone:
-            return []
-        wanted = rows.filter(**{f"{owner_path}__in": everyone})
-    return list(shape(wanted.values(owner_path).order_by()))
+        return None
+    return frozenset().union(*owners)
 
 
 def _awaiting_ok(users: Sequence[Any], limit: int = 20) -> list[list[str]]:
     """The orders (at most `limit`, latest shipped first) whose shipment each person should confirm."""
     owners = [owners_in_sight(Shipment, user) for user in users]
-    pending = Shipment.objects.filter(customer_told_at__isnull=True, received_at__isnull=True)
-    rows = _by_owner(pending, owners, Shipment.scope_owner, lambda grouped: grouped.annotate(
-        number=F("order__number"), latest=Max("shipped_at")).order_by("-latest")[: limit * 50])
+    reps = _owners_wanted(owners)
+    rows = _unconfirmed_orders_by_rep(reps, limit * 50) if reps != frozenset() else []
     waiting = []
     for seen in owners:
-        numbers = dict.fromkeys(row["number"] for row in rows if seen is None or row[Shipment.scope_owner] in seen)
+        numbers = dict.fromkeys(number for rep, number in rows if seen is None or rep in seen)
         waiting.append(sorted(list(numbers)[:limit]))
     return waiting
+
+
+def _unconfirmed_orders_by_rep(reps: frozenset[int] | None, limit: int) -> list[tuple[int, str]]:
+    """(rep, order number) of the orders of `reps` (None: everyone's) with a shipment neither
+    told to the customer nor received, latest shipped first. In SQL for the reason of
+    `_sales_by_rep`: every batch of STATUS texts asks it."""
+    connection = connections[router.db_for_read(Shipment)]
+    quote = connection.ops.quote_name
+    shipment, order = Shipment._meta, Order._meta
+    rep = f"o.{quote(order.get_field('rep').column)}"
+    told, received, shipped_at = (f"t.{quote(shipment.get_field(name).column)}"
+                                  for name in ("customer_told_at", "received_at", "shipped_at"))
+    of_reps, params = _among(rep, reps)
+    statement = (
+        f"SELECT {rep}, o.{quote(order.get_field('number').column)} FROM {quote(shipment.db_table)} t "  # noqa: S608  (model names)
+        f"JOIN {quote(order.db_table)} o ON o.{quote(order.pk.column)} = t.{quote(shipment.get_field('order').column)} "
+        f"WHERE {told} IS NULL AND {received} IS NULL{of_reps} GROUP BY 1, 2 ORDER BY MAX({shipped_at}) DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, limit])
+        return cursor.fetchall()
+
+
+def _among(column: str, ids: frozenset[int] | None) -> tuple[str, list[int]]:
+    """The condition (` AND column IN (...)`, nothing for None) and its parameters."""
+    if ids is None:
+        return "", []
+    return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", sorted(ids)
 
 
 def sales_of_report(reference: str) -> QuerySet[Sale]:
