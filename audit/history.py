@@ -5,11 +5,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, models, router, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from audit.context import Door, current_actor
+from backend.core.queries import Copied, PerRow, insert_copies
 
 
 class DoorHistory(models.Model):
@@ -75,41 +76,16 @@ COPY_CHUNK = 1000
 def _copy_to_history(model: type[models.Model], objs: list[Any], user_ids: list[Any]) -> None:
     """INSERT INTO history (tracked columns, stamps, user) SELECT them FROM the table, for `objs`."""
     history_model = _history_model(model)
-    connection = connections[router.db_for_write(history_model)]
-    quote = connection.ops.quote_name
     actor = current_actor()
-    stamps = {
+    insert_copies(history_model, model, [obj.pk for obj in objs], {
+        **{field.name: Copied(field.column) for field in history_model.tracked_fields},
         "history_date": timezone.now(), "history_change_reason": "", "history_type": "+",
         "history_door": actor.door, "history_api_key_name": getattr(actor.api_key, "name", "") or "",
-    }
-    stamp_fields = [history_model._meta.get_field(name) for name in stamps]
-    user_field = history_model._meta.get_field("history_user")
-    tracked = [quote(field.column) for field in history_model.tracked_fields]
-    pk = quote(model._meta.pk.column)
-    pks = [model._meta.pk.get_db_prep_value(obj.pk, connection) for obj in objs]
-    user_of_row = " ".join(f"WHEN %s THEN {_typed(user_field, connection)}" for _ in objs)
-    columns = [*tracked, *(quote(field.column) for field in stamp_fields), quote(user_field.column)]
-    values = [*(f"t.{column}" for column in tracked), *(_typed(field, connection) for field in stamp_fields)]
-    statement = (
-        f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608  (model names)
-        f"SELECT {', '.join(values)}, CASE t.{pk} {user_of_row} END "
-        f"FROM {quote(model._meta.db_table)} t WHERE t.{pk} IN ({', '.join(['%s'] * len(pks))}) ORDER BY t.{pk}"
-    )
-    stamp_params = [
-        field.get_db_prep_save(value, connection) for field, value in zip(stamp_fields, stamps.values(), strict=True)
-    ]
-    params = [*stamp_params, *(value for pair in zip(pks, user_ids, strict=True) for value in pair), *pks]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        "history_user": PerRow(user_ids),
+    })
 
 
 @functools.cache
 def _history_model(model: type[models.Model]) -> type[models.Model]:
     # `model.history` builds a new manager class (simple-history's descriptor) on every access.
     return model.history.model
-
-
-def _typed(field: models.Field, connection: Any) -> str:
-    """A parameter typed as `field`'s column: a NULL or a bare string would otherwise reach the
-    database with no type it can insert."""
-    return f"CAST(%s AS {field.cast_db_type(connection)})"

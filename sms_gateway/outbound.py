@@ -17,6 +17,7 @@ from django.utils import timezone
 from backend.core.logging import RedactSecretsFilter
 from backend.core.metrics import SMS_OUTBOUND, count_status, count_written
 from backend.core.phones import to_e164
+from backend.core.queries import Copied, PerRow, insert_copies
 from sms_gateway import segments
 from sms_gateway.models import InboundMessage, OutboundMessage, OutboundStatus
 from sms_gateway.optouts import opted_out, opted_out_to, optout_set
@@ -117,9 +118,20 @@ def send_soon(message_ids: Sequence[int]) -> None:
         send_outbound_many.delay(list(message_ids[start:start + SEND_CHUNK]))
 
 
-def record_inline_replies(inbound: list[InboundMessage]) -> list[OutboundMessage]:
-    """Replies that went back inside the webhook's answer: kept like every other text."""
-    return _insert([_row(reply_to(message), status=OutboundStatus.SENT_INLINE) for message in inbound])
+def record_inline_replies(inbound: list[InboundMessage]) -> list[int]:
+    """Replies that went back inside the webhook's answer, kept like every other text: what
+    `reply_to` says, copied by the database from the finished (saved) inbound rows."""
+    column = {name: Copied(InboundMessage._meta.get_field(name).column)
+              for name in ("sender", "reply", "user", "id", "created_type", "created_id")}
+    ids = insert_copies(OutboundMessage, InboundMessage, [message.pk for message in inbound], {
+        "to": column["sender"], "body": column["reply"], "user": column["user"], "kind": "reply", "is_reply": True,
+        "in_reply_to": column["id"], "related_type": column["created_type"], "related_id": column["created_id"],
+        "status": OutboundStatus.SENT_INLINE, "segments": PerRow([segments.count(message.reply).segments
+                                                                  for message in inbound]),
+    })
+    for message_id in ids:  # no signal counts rows the database wrote
+        count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENT_INLINE)
+    return ids
 
 
 def reply_to(message: InboundMessage) -> Outgoing:

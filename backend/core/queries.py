@@ -1,9 +1,11 @@
 """Small query helpers shared by the apps."""
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 
 from backend.core.errors import NotFound
 
@@ -37,3 +39,64 @@ def save_fields_each(instances: list[M], fields: list[str]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(statement, rows)
+
+
+@dataclass(frozen=True)
+class Copied:
+    """For `insert_copies`: the value of this column of the source row."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class PerRow:
+    """For `insert_copies`: a value of each source row's own, in the order of the keys given."""
+
+    values: Sequence[Any]
+
+
+def insert_copies(
+    target: type[Model], source: type[Model], keys: Sequence[Any], fields: Mapping[str, Any]
+) -> list[Any]:
+    """One `target` row for each `source` row of `keys`, in key order, written by the database
+    (INSERT … SELECT): no model instance is built in Python. Each field named in `fields` takes a
+    `Copied` column of the source row, its `PerRow` value, or the constant given; every other
+    field its default. The new rows' primary keys."""
+    if not keys:
+        return []
+    connection = connections[router.db_for_write(target)]
+    quote = connection.ops.quote_name
+    given = {name: target._meta.get_field(name) for name in fields}
+    defaults = {field.name: field for field in target._meta.concrete_fields
+                if field.name not in given and not field.primary_key}
+    source_key = f"t.{quote(source._meta.pk.column)}"
+    key_values = [source._meta.pk.get_db_prep_value(key, connection) for key in keys]
+    columns, values, params = [], [], []
+    for name, field in [*given.items(), *defaults.items()]:
+        value = fields[name] if name in fields else field.get_default()
+        columns.append(quote(field.column))
+        if isinstance(value, Copied):
+            values.append(f"t.{quote(value.column)}")
+        elif isinstance(value, PerRow):
+            cases = " ".join(f"WHEN %s THEN {_typed(field, connection)}" for _ in keys)
+            values.append(f"CASE {source_key} {cases} END")
+            for key, own in zip(key_values, value.values, strict=True):
+                params += [key, field.get_db_prep_save(own, connection)]
+        else:
+            values.append(_typed(field, connection))
+            params.append(field.get_db_prep_save(value, connection))
+    statement = (
+        f"INSERT INTO {quote(target._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608  (names from the models)
+        f"SELECT {', '.join(values)} FROM {quote(source._meta.db_table)} t "
+        f"WHERE {source_key} IN ({', '.join(['%s'] * len(keys))}) ORDER BY {source_key} "
+        f"RETURNING {quote(target._meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, *key_values])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _typed(field: Field, connection: Any) -> str:
+    """A parameter typed as `field`'s column: a NULL or a bare string would otherwise reach the
+    database with no type it can insert."""
+    return f"CAST(%s AS {field.cast_db_type(connection)})"

@@ -20,7 +20,6 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models.expressions import RawSQL
 
-
 # One expression for every write: each write resolves its own copy. Built once, because a bulk
 # insert of a batch would otherwise build one (and a field for its type) per row.
 _TRANSACTION_ID = RawSQL("txid_current()", (), output_field=models.BigIntegerField())

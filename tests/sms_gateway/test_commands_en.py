@@ -11,6 +11,7 @@ from backend.core.models import FieldReport
 from backend.crm.models import Activity, DuplicateConflict
 from backend.notifications.models import Notification
 from backend.sales.models import OrderStatus, RewardStatus, Sale, Shipment
+from sms_gateway import segments
 from sms_gateway.models import InboundMessage, InboundStatus, OptOut, OutboundMessage, OutboundStatus
 from sms_gateway.segments import count
 
@@ -410,6 +411,10 @@ def test_every_reply_fits_two_segments_and_is_kept(people, text):
     inline = OutboundMessage.objects.filter(status=OutboundStatus.SENT_INLINE)
     assert inline.count() == 4
     for reply in inline:
-        assert reply.is_reply and reply.kind == "reply" and reply.in_reply_to.reply == reply.body
-        assert reply.segments <= 2
+        asked = reply.in_reply_to
+        assert reply.is_reply and reply.kind == "reply" and asked.reply == reply.body
+        assert (reply.to, reply.user, reply.related) == (asked.sender, asked.user, asked.created_object)
+        assert reply.segments == segments.count(reply.body).segments <= 2
+        assert reply.created_at is not None and reply.provider_sid is None and reply.attempts == 0
         assert_fits(reply.body)
+    assert inline.exclude(related_id="").count() == 2  # the sale's and the shipment's replies name them
