@@ -66,7 +66,8 @@ def receive_and_process(text: Text) -> str | None:
 def answers(stored: Sequence[tuple[InboundMessage, bool]]) -> list[str | None]:
     """Each stored text's inline reply: the new ones handled together; a replay of a text stored
     before gets its stored answer, one within `stored` the new one."""
-    replies = process_many([message.pk for message, created in stored if created], inline=True)
+    new = {message.pk: message for message, created in stored if created}
+    replies = process_many(list(new), inline=True, stored=new)
     return [replies.get(message.pk, message.reply or None) for message, _ in stored]
 
 
@@ -121,15 +122,17 @@ def process(message_id: int, *, inline: bool) -> str | None:
     return process_many([message_id], inline=inline)[message_id]
 
 
-def process_many(message_ids: Sequence[int], *, inline: bool) -> dict[int, str | None]:
+def process_many(
+    message_ids: Sequence[int], *, inline: bool, stored: dict[int, InboundMessage] | None = None
+) -> dict[int, str | None]:
     """Handle stored texts in one transaction; each id's reply. A text someone else finished
-    keeps its reply and is not handled again."""
+    keeps its reply and is not handled again. `stored`: rows the caller has just stored, used as
+    they are while the database still has them `received`."""
     if not message_ids:
         return {}
     try:
         with transaction.atomic():
-            # In id order, so two batches never wait on each other's rows in a circle.
-            messages = list(InboundMessage.objects.select_for_update().filter(pk__in=message_ids).order_by("pk"))
+            messages = _locked(message_ids, stored or {})
             open_messages = [message for message in messages if message.status in OPEN]
             outcomes = _handle_many(open_messages)
             _finish_many(open_messages, outcomes, inline=inline)
@@ -143,6 +146,19 @@ def process_many(message_ids: Sequence[int], *, inline: bool) -> dict[int, str |
         logger.exception("SMS %s could not be processed", message_ids[0])
         return {message_ids[0]: _fail(message_ids[0], traceback.format_exc(limit=8), inline=inline)}
     return {message.pk: message.reply or None for message in messages}
+
+
+def _locked(message_ids: Sequence[int], stored: dict[int, InboundMessage]) -> list[InboundMessage]:
+    """The texts, locked in id order (so two batches never wait on each other's rows in a circle).
+    A text still `received` is as it was stored: the caller's row serves; any other is read."""
+    rows = InboundMessage.objects.select_for_update().filter(pk__in=message_ids).order_by("pk")
+    if not stored:
+        return list(rows)
+    statuses = rows.values_list("pk", "status")
+    untouched = [stored[pk] for pk, status in statuses if pk in stored and status == InboundStatus.RECEIVED]
+    unsure = set(message_ids) - {message.pk for message in untouched}
+    read = InboundMessage.objects.filter(pk__in=unsure) if unsure else []
+    return sorted([*untouched, *read], key=lambda message: message.pk)
 
 
 def _handle_many(messages: list[InboundMessage]) -> dict[int, Outcome]:

@@ -221,3 +221,17 @@ def test_a_batch_waits_no_longer_than_the_linger_and_takes_all_that_is_there(set
         batcher._queue.put(_waiting_text(n))
     assert len(batcher._gather(expected=1)) == 4  # all that waited, up to SMS_INBOUND_BATCH
     assert len(batcher._gather(expected=1)) == 2
+
+
+def test_a_stored_text_someone_else_finished_meanwhile_keeps_their_reply_and_is_not_handled_again(world):
+    ann, bo = world["ann"], world["bo"]
+    texts = [inbound.Text("twilio", sid, rep.phone, "", "SOLD BCD470") for sid, rep in (("SMa", ann), ("SMb", bo))]
+    stored = inbound.receive_many(texts)
+    # The sweeper's worker got to Ann's text first.
+    InboundMessage.objects.filter(provider_id="SMa").update(status=InboundStatus.PROCESSED, reply="handled elsewhere")
+
+    replies = inbound.answers(stored)
+
+    assert replies[0] == "handled elsewhere"
+    assert not Sale.objects.filter(rep=ann).exists()
+    assert replies[1].startswith(Sale.objects.get(rep=bo).reference)
