@@ -205,8 +205,9 @@ SMS_INBOUND_BATCH = env.int("SMS_INBOUND_BATCH", default=64)
 # How long a webhook waits for a batch to take its text before storing it, handing it to the worker
 # and answering empty (the reply is then queued).
 SMS_INBOUND_WAIT_SECONDS = env.float("SMS_INBOUND_WAIT_SECONDS", default=5)
-# Longest a batch waits for as many texts as its recent batches held (bigger batches cost less per
-# text); it starts as soon as they are there, and a text alone under light load waits for nothing.
+# Longest a batch waits for the senders the last batch answered and the texts that came in while it
+# ran (bigger batches cost less per text); it starts as soon as they are there, and a text alone
+# under light load waits for nothing.
 SMS_INBOUND_LINGER_SECONDS = env.float("SMS_INBOUND_LINGER_SECONDS", default=0.05)
 # Behind a proxy, the META key of the header with the caller's address (e.g. HTTP_X_REAL_IP, set by
 # nginx): the app's sign-in is rate-limited per client address.

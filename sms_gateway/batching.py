@@ -1,8 +1,8 @@
 """Texts that arrive together are handled together.
 
 Each web process runs one batch thread. A webhook hands its text over and waits; the thread
-takes the texts waiting, up to `SMS_INBOUND_BATCH` (under load it waits a little for as many as
-its recent batches held), stores them in one insert (committed: from then on none can be lost)
+takes the texts waiting, up to `SMS_INBOUND_BATCH` (under load it waits a little for the senders
+it just answered), stores them in one insert (committed: from then on none can be lost)
 and runs them through the pipeline in one go, so thirty texts cost a handful of statements
 rather than thirty times a dozen. A text alone is a batch of one. No webhook answers before its
 text is stored.
@@ -13,7 +13,6 @@ it to the worker and answers empty: its reply goes out through the outbound queu
 `manage.py sms` do.
 """
 
-import collections
 import logging
 import queue
 import threading
@@ -26,9 +25,6 @@ from sms_gateway.inbound import Text, answers, receive_and_process, receive_for_
 from sms_gateway.models import InboundMessage
 
 logger = logging.getLogger(__name__)
-
-# How many batches back a batch looks for the number of texts to wait for.
-RECENT_BATCHES = 8
 
 
 class _Waiting:
@@ -89,22 +85,23 @@ class Batcher:
                 self._thread.start()
 
     def _run(self) -> None:
-        recent_sizes: collections.deque[int] = collections.deque(maxlen=RECENT_BATCHES)
+        answered = 0
         while True:
-            batch = self._gather(expected=max(recent_sizes, default=1))
-            recent_sizes.append(len(batch))
+            # The senders just answered, and those whose texts came in meanwhile.
+            batch = self._gather(expected=answered + self._queue.qsize())
+            answered = len(batch)
             self._handle(batch)
 
     def _gather(self, *, expected: int) -> list[_Waiting]:
-        """The first text waiting, then up to `SMS_INBOUND_LINGER_SECONDS` for as many as the
-        biggest recent batch held, then whatever else is already there.
+        """The first text waiting, then up to `SMS_INBOUND_LINGER_SECONDS` for `expected` texts in
+        all, then whatever else is already there.
 
         A batch costs a dozen statements whatever its size, so under load bigger batches cost
-        less per text, and under a steady load the last batches tell how many texts are coming.
-        Without the wait, a batch starts with the few texts that came in while the last one ran;
-        the rest, still on their way, make another batch behind it, and the two halves go on
-        taking turns, each paying for a whole batch. Under light load the recent batches held one
-        text, and a text waits for nothing."""
+        less per text. Under a steady load the senders of the last batch text again, and so do
+        those who texted while it ran. Without the wait, a batch starts with the few texts that
+        came in while the last one ran; the rest, still on their way, make another batch behind
+        it, and the two halves go on taking turns, each paying for a whole batch. Under light
+        load a text is alone and waits for nothing."""
         batch = [self._queue.get()]
         deadline = time.monotonic() + settings.SMS_INBOUND_LINGER_SECONDS
         limit = settings.SMS_INBOUND_BATCH

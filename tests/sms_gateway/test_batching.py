@@ -197,7 +197,7 @@ def _waiting_text(n: int) -> _Waiting:
     return _Waiting(inbound.Text("twilio", f"SMq{n}", "+8613800000011", "", "STATUS"))
 
 
-def test_a_batch_waits_for_as_many_texts_as_its_recent_batches_held(settings):
+def test_a_batch_waits_for_as_many_texts_as_it_expects(settings):
     settings.SMS_INBOUND_BATCH, settings.SMS_INBOUND_LINGER_SECONDS = 64, 30
     batcher = Batcher()
     batcher._queue.put(_waiting_text(0))
@@ -235,3 +235,19 @@ def test_a_stored_text_someone_else_finished_meanwhile_keeps_their_reply_and_is_
     assert replies[0] == "handled elsewhere"
     assert not Sale.objects.filter(rep=ann).exists()
     assert replies[1].startswith(Sale.objects.get(rep=bo).reference)
+
+
+def test_after_a_batch_the_thread_waits_for_the_senders_it_answered(settings):
+    settings.SMS_INBOUND_BATCH, settings.SMS_INBOUND_LINGER_SECONDS = 64, 30
+    batcher, sizes, handled = Batcher(), [], threading.Semaphore(0)
+    batcher._handle = lambda batch: (sizes.append(len(batch)), handled.release())
+    for n in range(3):
+        batcher._queue.put(_waiting_text(n))
+    batcher._start()
+    assert handled.acquire(timeout=30)
+
+    batcher._queue.put(_waiting_text(3))  # the first of the three answered texts again…
+    threading.Timer(0.05, lambda: [batcher._queue.put(_waiting_text(n)) for n in (4, 5)]).start()
+    assert handled.acquire(timeout=30)
+
+    assert sizes == [3, 3]  # …and the second batch waited for the other two
