@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -166,16 +166,19 @@ def _handle_many(messages: list[InboundMessage]) -> dict[int, Outcome]:
     commands = {message.pk: parse(message.body, today=today) for message in messages}
     senders = _senders(messages)
     limited = _rate_limited(messages)
+    warned: set[str] = set()
     outcomes: dict[int, Outcome] = {}
     for turn in _turns(messages):
         batched: dict[type, list[tuple[InboundMessage, Command]]] = defaultdict(list)
         for message in turn:
             message.user = senders.get(message.sender)
             command = commands[message.pk]
-            if message.pk not in limited and type(command) in BATCH_HANDLERS and message.user is not None:
+            if message.pk in limited:
+                outcomes[message.pk] = _over_limit(message, command, warned)
+            elif type(command) in BATCH_HANDLERS and message.user is not None:
                 batched[type(command)].append((message, command))
             else:
-                outcomes[message.pk] = _handle_one(message, command, limited=message.pk in limited)
+                outcomes[message.pk] = _handle_one(message, command)
         for kind, items in batched.items():
             results = _batch_dispatch(kind, items)
             outcomes.update((message.pk, outcome) for (message, _), outcome in zip(items, results, strict=True))
@@ -193,14 +196,10 @@ def _turns(messages: list[InboundMessage]) -> Iterator[list[InboundMessage]]:
         queues = {sender: texts for sender, texts in queues.items() if texts}
 
 
-def _handle_one(message: InboundMessage, command: Command | ParseError, *, limited: bool) -> Outcome:
+def _handle_one(message: InboundMessage, command: Command | ParseError) -> Outcome:
     user = message.user
     # STOP and START are recorded for any number, so their history says `sms` too.
     with acting(user=user, door=Door.SMS):
-        if limited:
-            if isinstance(command, Stop):
-                optout_set(phone=message.sender, active=True, source="keyword")
-            return _rate_limit_outcome(message)
         if type(command) in NUMBER_HANDLERS:
             with translation.override(reply_language(command, user)):
                 return NUMBER_HANDLERS[type(command)](command, message.sender)
@@ -261,31 +260,34 @@ def _in_language_of(message: InboundMessage, text: Any) -> str:
 
 
 def _rate_limited(messages: list[InboundMessage]) -> set[int]:
-    """Texts whose sender sent RATE_LIMIT others in the minute before them. One query for the
-    batch; only a sender near the limit costs a query per text."""
+    """Texts whose sender sent RATE_LIMIT others in the minute before them: one query for the
+    batch. Each text's count is its own subquery, so PostgreSQL reads it through the (sender,
+    received_at) index whatever it guesses: asked for all the batch's senders over one window, its
+    prepared plan scanned every text of that minute by time (7 ms at 200 texts a second)."""
     if not messages:
         return set()
-    window = InboundMessage.objects.filter(
-        sender__in={message.sender for message in messages},
-        received_at__gt=min(message.received_at for message in messages) - RATE_WINDOW,
-        received_at__lte=max(message.received_at for message in messages),
+    earlier = InboundMessage.objects.filter(
+        sender=OuterRef("sender"),
+        received_at__gt=OuterRef("received_at") - RATE_WINDOW,
+        received_at__lte=OuterRef("received_at"),
+    ).exclude(pk=OuterRef("pk"))
+    counted = InboundMessage.objects.filter(pk__in=[message.pk for message in messages]).annotate(
+        earlier=Subquery(earlier.order_by().values("sender").annotate(n=Count("pk")).values("n"))
     )
-    busy = {row["sender"] for row in window.values("sender").annotate(n=Count("pk")) if row["n"] > RATE_LIMIT}
-    return {message.pk for message in messages if message.sender in busy and _over_limit(message)}
+    return set(counted.filter(earlier__gte=RATE_LIMIT).values_list("pk", flat=True))
 
 
-def _over_limit(message: InboundMessage) -> bool:
-    recent = InboundMessage.objects.filter(
-        sender=message.sender, received_at__gt=message.received_at - RATE_WINDOW, received_at__lte=message.received_at
-    ).exclude(pk=message.pk)
-    return recent.count() >= RATE_LIMIT
-
-
-def _rate_limit_outcome(message: InboundMessage) -> Outcome:
-    warned = InboundMessage.objects.filter(
+def _over_limit(message: InboundMessage, command: Command | ParseError, warned: set[str]) -> Outcome:
+    """A text over the limit is kept, not handled; a STOP still stops. One warning a minute:
+    none when the minute before or this batch (`warned`, its senders warned so far) gave it."""
+    if isinstance(command, Stop):
+        with acting(user=message.user, door=Door.SMS):
+            optout_set(phone=message.sender, active=True, source="keyword")
+    already = message.sender in warned or InboundMessage.objects.filter(
         sender=message.sender, received_at__gt=message.received_at - RATE_WINDOW, error=RATE_LIMITED
     ).exclude(pk=message.pk).exists()
-    reply = "" if warned else _in_language_of(message, _rate_limit_warning)
+    warned.add(message.sender)
+    reply = "" if already else _in_language_of(message, _rate_limit_warning)
     return Outcome(reply=reply, status=InboundStatus.REJECTED, error=RATE_LIMITED)
 
 

@@ -145,7 +145,9 @@ def _sales_by_rep(reps: frozenset[int] | None, month_start: datetime, day_start:
 
     Every batch of SOLD and STATUS texts asks this. Built by the ORM it cost 2.8 ms of CPU a call
     (twelve reps), written in SQL 0.5 ms. A reward belongs to one sale and to that sale's rep, so
-    one pass gives counts and sums."""
+    one pass gives counts and sums. Each sale's reward is looked up through its unique `sale`
+    index: joined, PostgreSQL hashed the whole reward table on every call, a cost that grew with
+    the table (2.5 ms at 17,000 rewards, against 0.75 ms looked up)."""
     connection = connections[router.db_for_read(Sale)]
     quote = connection.ops.quote_name
     sale, reward = Sale._meta, Reward._meta
@@ -157,16 +159,18 @@ def _sales_by_rep(reps: frozenset[int] | None, month_start: datetime, day_start:
     sold_at = sale.get_field("sold_at")
     day_start, month_start, day_end = (sold_at.get_db_prep_value(moment, connection)
                                        for moment in (day_start, month_start, day_end))
-    statement = (
-        f"SELECT {column['rep']}, COUNT(*), SUM(CASE WHEN {since_today} THEN 1 ELSE 0 END), "  # noqa: S608  (model names)
-        f"SUM(CASE WHEN {status} IN ({live}) THEN {amount} END), "
-        f"SUM(CASE WHEN {status} IN ({live}) AND {since_today} THEN {amount} END) "
-        f"FROM {quote(sale.db_table)} s LEFT JOIN {quote(reward.db_table)} r "
-        f"ON r.{quote(reward.get_field('sale').column)} = s.{quote(sale.pk.column)} "
-        f"WHERE {column['voided_at']} IS NULL AND {column['sold_at']} >= %s AND {column['sold_at']} < %s{of_reps} "
-        f"GROUP BY {column['rep']}"
+    live_reward = (
+        f"(SELECT {amount} FROM {quote(reward.db_table)} r "  # noqa: S608  (model names)
+        f"WHERE r.{quote(reward.get_field('sale').column)} = s.{quote(sale.pk.column)} AND {status} IN ({live}))"
     )
-    params = [day_start, *_LIVE_STATUSES, *_LIVE_STATUSES, day_start, month_start, day_end, *rep_ids]
+    statement = (
+        f"SELECT rep, COUNT(*), SUM(today), SUM(reward), SUM(CASE WHEN today = 1 THEN reward END) FROM ("  # noqa: S608
+        f"SELECT {column['rep']} AS rep, CASE WHEN {since_today} THEN 1 ELSE 0 END AS today, {live_reward} AS reward "
+        f"FROM {quote(sale.db_table)} s "
+        f"WHERE {column['voided_at']} IS NULL AND {column['sold_at']} >= %s AND {column['sold_at']} < %s{of_reps}"
+        ") t GROUP BY rep"
+    )
+    params = [day_start, *_LIVE_STATUSES, month_start, day_end, *rep_ids]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return [(rep, month, today, _money(rewards_month), _money(rewards_today))

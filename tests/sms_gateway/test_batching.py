@@ -2,6 +2,7 @@
 would get alone, a sender's texts keep their order, and one bad text costs only itself."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -251,3 +252,27 @@ def test_after_a_batch_the_thread_waits_for_the_senders_it_answered(settings):
     assert handled.acquire(timeout=30)
 
     assert sizes == [3, 3]  # …and the second batch waited for the other two
+
+
+def test_a_batch_limits_the_texts_of_a_flooding_sender_and_no_other(world):
+    ann, bo = world["ann"], world["bo"]
+
+    replies = handle_together(*[(ann.phone, "STATUS")] * (inbound.RATE_LIMIT + 2), (bo.phone, "STATUS"))
+
+    assert all(reply.startswith("Today:") for reply in replies[:inbound.RATE_LIMIT])
+    assert replies[inbound.RATE_LIMIT].startswith("Too many texts from this number")
+    assert replies[inbound.RATE_LIMIT + 1] is None
+    assert replies[-1].startswith("Today:")
+    limited = InboundMessage.objects.filter(error=inbound.RATE_LIMITED)
+    assert set(limited.values_list("sender", flat=True)) == {ann.phone} and limited.count() == 2
+
+
+def test_texts_older_than_the_rate_window_do_not_count(world):
+    ann = world["ann"]
+    handle_together(*[(ann.phone, "STATUS")] * inbound.RATE_LIMIT)
+    InboundMessage.objects.update(received_at=timezone.now() - inbound.RATE_WINDOW - timedelta(seconds=1))
+
+    [reply] = handle_together((ann.phone, "STATUS"))
+
+    assert reply.startswith("Today:")
+    assert not InboundMessage.objects.filter(error=inbound.RATE_LIMITED).exists()
