@@ -155,7 +155,7 @@ def _sales_by_rep(reps: frozenset[int] | None, month_start: datetime, day_start:
     amount, status = (f"r.{quote(reward.get_field(name).column)}" for name in ("amount", "status"))
     live = ", ".join(["%s"] * len(_LIVE_STATUSES))
     since_today = f"{column['sold_at']} >= %s"
-    of_reps, rep_ids = _among(column["rep"], reps)
+    of_reps = _among(column["rep"], reps)
     sold_at = sale.get_field("sold_at")
     day_start, month_start, day_end = (sold_at.get_db_prep_value(moment, connection)
                                        for moment in (day_start, month_start, day_end))
@@ -170,7 +170,7 @@ def _sales_by_rep(reps: frozenset[int] | None, month_start: datetime, day_start:
         f"WHERE {column['voided_at']} IS NULL AND {column['sold_at']} >= %s AND {column['sold_at']} < %s{of_reps}"
         ") t GROUP BY rep"
     )
-    params = [day_start, *_LIVE_STATUSES, month_start, day_end, *rep_ids]
+    params = [day_start, *_LIVE_STATUSES, month_start, day_end]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return [(rep, month, today, _money(rewards_month), _money(rewards_today))
@@ -218,22 +218,28 @@ def _unconfirmed_orders_by_rep(reps: frozenset[int] | None, limit: int) -> list[
     rep = f"o.{quote(order.get_field('rep').column)}"
     told, received, shipped_at = (f"t.{quote(shipment.get_field(name).column)}"
                                   for name in ("customer_told_at", "received_at", "shipped_at"))
-    of_reps, params = _among(rep, reps)
+    of_reps = _among(rep, reps)
     statement = (
         f"SELECT {rep}, o.{quote(order.get_field('number').column)} FROM {quote(shipment.db_table)} t "  # noqa: S608  (model names)
         f"JOIN {quote(order.db_table)} o ON o.{quote(order.pk.column)} = t.{quote(shipment.get_field('order').column)} "
         f"WHERE {told} IS NULL AND {received} IS NULL{of_reps} GROUP BY 1, 2 ORDER BY MAX({shipped_at}) DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, limit])
+        cursor.execute(statement, [limit])
         return cursor.fetchall()
 
 
-def _among(column: str, ids: frozenset[int] | None) -> tuple[str, list[int]]:
-    """The condition (` AND column IN (...)`, nothing for None) and its parameters."""
+def _among(column: str, ids: frozenset[int] | None) -> str:
+    """The condition ` AND column IN (...)` (nothing for None), the ids written out, not bound.
+
+    A statement run five times is prepared (`DB_PREPARE_THRESHOLD`), and PostgreSQL may then keep
+    one plan for any ids and any days: for the tallies it read the whole day's sales of everyone
+    by date (4 ms a call on the bench, and more with every rep). With the ids in its text, the
+    statement is planned for these reps and these days, through the (rep, sold_at) index. Ids are
+    integers: written out, they are as safe as bound."""
     if ids is None:
-        return "", []
-    return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", sorted(ids)
+        return ""
+    return f" AND {column} IN ({', '.join(str(int(pk)) for pk in sorted(ids))})"
 
 
 def sales_of_report(reference: str) -> QuerySet[Sale]:
