@@ -151,8 +151,17 @@ def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0)
 
 
-def deliver(message_id: int) -> RetryLater | None:
-    """Send one queued row once. Returns when to try again after a transient failure."""
+def read_queued(message_ids: Sequence[int]) -> dict[int, OutboundMessage]:
+    """The rows among `message_ids` still queued, read in one query for `deliver`."""
+    return OutboundMessage.objects.annotate(opted_out=opted_out_to()).filter(
+        status=OutboundStatus.QUEUED
+    ).in_bulk(message_ids)
+
+
+def deliver(message_id: int, *, read: OutboundMessage | None = None) -> RetryLater | None:
+    """Send one queued row once. Returns when to try again after a transient failure. `read`: the
+    row as `read_queued` read it with the rest of its task: a statement a text less. The claim just
+    before the send still decides, so a text someone else claimed meanwhile is left alone."""
     now = timezone.now()
     claimed = OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.QUEUED).update(
         status=OutboundStatus.SENDING, attempts=F("attempts") + 1, sending_since=now, status_changed_at=now
@@ -160,7 +169,11 @@ def deliver(message_id: int) -> RetryLater | None:
     if not claimed:
         return None  # sent, being sent, suppressed or failed: never twice
     count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENDING)
-    message = OutboundMessage.objects.annotate(opted_out=opted_out_to()).get(pk=message_id)
+    if read is None:
+        message = OutboundMessage.objects.annotate(opted_out=opted_out_to()).get(pk=message_id)
+    else:  # as the claim left it
+        message = read
+        message.status, message.attempts = OutboundStatus.SENDING, read.attempts + 1
     if not message.is_reply and message.opted_out:
         _set(message, status=OutboundStatus.SUPPRESSED)
         return None

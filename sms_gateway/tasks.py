@@ -32,9 +32,12 @@ def send_outbound(self, message_id: int) -> None:
 def send_outbound_many(message_ids: list[int]) -> None:
     """Send each text once; one that must wait for a retry goes on as a task of its own. A text
     that fails unexpectedly costs only itself: the sweeper finds it later."""
+    queued = outbound.read_queued(message_ids)
     for message_id in message_ids:
+        if message_id not in queued:
+            continue  # sent, being sent, suppressed or failed: never twice
         try:
-            later = outbound.deliver(message_id)
+            later = outbound.deliver(message_id, read=queued[message_id])
             if later is not None:
                 send_outbound.apply_async((message_id,), countdown=later.countdown)
         except Exception:  # the row stays queued or sending: the sweeper takes it up

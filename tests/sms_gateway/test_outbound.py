@@ -180,10 +180,10 @@ def test_a_text_that_breaks_its_send_costs_only_itself(outbox, committed, monkey
     OutboundMessage.objects.update(status=OutboundStatus.QUEUED)
     real_deliver = tasks.outbound.deliver
 
-    def deliver_or_break(message_id):
+    def deliver_or_break(message_id, **kwargs):
         if message_id == broken.pk:
             raise RuntimeError("disk on fire")
-        return real_deliver(message_id)
+        return real_deliver(message_id, **kwargs)
 
     monkeypatch.setattr(tasks.outbound, "deliver", deliver_or_break)
 
@@ -288,6 +288,26 @@ def test_a_requeued_row_that_was_sent_is_not_sent_again(fake_twilio, committed):
     assert deliver(message.pk) is None
 
     assert len(fake_twilio.messages) == 1 and fake_twilio.attempts == 1
+
+
+def test_a_text_of_a_task_someone_else_claimed_meanwhile_is_not_sent_again(outbox, committed, monkeypatch):
+    with committed():
+        first, second = queue(to="+8613800000001"), queue(to="+8613800000002")
+    outbox.clear()
+    OutboundMessage.objects.update(status=OutboundStatus.QUEUED)
+    real_deliver = tasks.outbound.deliver
+
+    def another_worker_takes_the_second(message_id, **kwargs):
+        if message_id == first.pk:  # the task has read both rows; another worker claims the second now
+            assert real_deliver(second.pk) is None
+        return real_deliver(message_id, **kwargs)
+
+    monkeypatch.setattr(tasks.outbound, "deliver", another_worker_takes_the_second)
+
+    tasks.send_outbound_many([first.pk, second.pk])
+
+    assert sorted(sent.to for sent in outbox) == [first.to, second.to]  # each once
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {OutboundStatus.SENT}
 
 
 def test_the_sweeper_sends_what_a_crash_left_between_commit_and_worker(outbox):

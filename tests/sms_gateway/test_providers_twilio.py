@@ -92,6 +92,19 @@ def test_timeout_is_transient(fake_twilio, monkeypatch):
     assert caught.value.code == "network"
 
 
+def test_the_environments_proxy_is_used_unless_the_host_is_exempt(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    through_proxy = twilio_provider._HttpClient(timeout=1)
+    exempt = twilio_provider._HttpClient("http://127.0.0.1:9", timeout=1)
+
+    assert through_proxy.session.proxies["https"] == "http://proxy.example:3128"
+    assert not exempt.session.proxies
+    assert not through_proxy.session.trust_env  # read once, not on every send
+
+
 @pytest.mark.parametrize("missing", ["TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"])
 def test_missing_configuration_fails_loudly(fake_twilio, settings, missing):
     setattr(settings, missing, "")
