@@ -154,11 +154,11 @@ def _sales_by_rep(reps: frozenset[int] | None, month_start: datetime, day_start:
     column = {name: f"s.{quote(sale.get_field(name).column)}" for name in ("rep", "sold_at", "voided_at")}
     amount, status = (f"r.{quote(reward.get_field(name).column)}" for name in ("amount", "status"))
     live = ", ".join(["%s"] * len(_LIVE_STATUSES))
-    since_today = f"{column['sold_at']} >= %s"
     of_reps = _among(column["rep"], reps)
     sold_at = sale.get_field("sold_at")
-    day_start, month_start, day_end = (sold_at.get_db_prep_value(moment, connection)
+    day_start, month_start, day_end = (_written_out(sold_at.get_db_prep_value(moment, connection))
                                        for moment in (day_start, month_start, day_end))
+    since_today = f"{column['sold_at']} >= {day_start}"
     live_reward = (
         f"(SELECT {amount} FROM {quote(reward.db_table)} r "  # noqa: S608  (model names)
         f"WHERE r.{quote(reward.get_field('sale').column)} = s.{quote(sale.pk.column)} AND {status} IN ({live}))"
@@ -167,12 +167,12 @@ def _sales_by_rep(reps: frozenset[int] | None, month_start: datetime, day_start:
         f"SELECT rep, COUNT(*), SUM(today), SUM(reward), SUM(CASE WHEN today = 1 THEN reward END) FROM ("  # noqa: S608
         f"SELECT {column['rep']} AS rep, CASE WHEN {since_today} THEN 1 ELSE 0 END AS today, {live_reward} AS reward "
         f"FROM {quote(sale.db_table)} s "
-        f"WHERE {column['voided_at']} IS NULL AND {column['sold_at']} >= %s AND {column['sold_at']} < %s{of_reps}"
+        f"WHERE {column['voided_at']} IS NULL AND {column['sold_at']} >= {month_start} "
+        f"AND {column['sold_at']} < {day_end}{of_reps}"
         ") t GROUP BY rep"
     )
-    params = [day_start, *_LIVE_STATUSES, month_start, day_end]
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(statement, _LIVE_STATUSES)
         return [(rep, month, today, _money(rewards_month), _money(rewards_today))
                 for rep, month, today, rewards_month, rewards_today in cursor.fetchall()]
 
@@ -234,12 +234,17 @@ def _among(column: str, ids: frozenset[int] | None) -> str:
 
     A statement run five times is prepared (`DB_PREPARE_THRESHOLD`), and PostgreSQL may then keep
     one plan for any ids and any days: for the tallies it read the whole day's sales of everyone
-    by date (4 ms a call on the bench, and more with every rep). With the ids in its text, the
-    statement is planned for these reps and these days, through the (rep, sold_at) index. Ids are
-    integers: written out, they are as safe as bound."""
+    by date (4 ms a call on the bench, and more with every rep). With the ids and the days in its
+    text, the statement is planned for these reps and these days, through the (rep, sold_at)
+    index. Ids are integers: written out, they are as safe as bound."""
     if ids is None:
         return ""
     return f" AND {column} IN ({', '.join(str(int(pk)) for pk in sorted(ids))})"
+
+
+def _written_out(moment: Any) -> str:
+    """A time of our own making, as the database takes it, as an SQL literal (see `_among`)."""
+    return "'" + str(moment).replace("'", "''") + "'"
 
 
 def sales_of_report(reference: str) -> QuerySet[Sale]:
