@@ -123,6 +123,12 @@ class RedactSecretsFilter(logging.Filter):
         (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE), r"\1 " + MASK),
         (re.compile(r"((?:code|otp|验证码|登录码)\D{0,24}?)(?<!\d)\d{6}(?!\d)", re.IGNORECASE), r"\1" + MASK),
     )
+    # Every pattern needs one of these words; most strings (an id, a status) have none, and one
+    # search costs less than the three substitutions (a log line cost 51 µs, two thirds of it here).
+    _HINT = re.compile(r"fld_|flk_|bearer|basic|code|otp|验证码|登录码", re.IGNORECASE)
+    # Nothing shorter can hold a secret: configured ones have six characters or more, and every
+    # pattern matches more than that.
+    _SHORTEST = 6
     # Attributes every LogRecord has; anything else came in through `extra=` and is redacted too.
     _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -131,29 +137,34 @@ class RedactSecretsFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: the handler reports it as usual
             return True
-        redacted = self.redact(message)
+        secrets = _configured_secrets()
+        redacted = self.redact(message, secrets)
         if redacted != message:
             record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            redacted = self.redact(record.exc_text)
+            redacted = self.redact(record.exc_text, secrets)
             if redacted != record.exc_text:
                 # Formatters would render exc_info afresh, secrets included: only the text is kept.
                 record.exc_text, record.exc_info = redacted, None
         if record.stack_info:
-            record.stack_info = self.redact(record.stack_info)
+            record.stack_info = self.redact(record.stack_info, secrets)
         for name, value in list(vars(record).items()):
             if name not in self._STANDARD and isinstance(value, str):
-                setattr(record, name, self.redact(value))
+                setattr(record, name, self.redact(value, secrets))
         return True
 
     @classmethod
-    def redact(cls, text: str) -> str:
-        for secret in _configured_secrets():
+    def redact(cls, text: str, secrets: list[str] | None = None) -> str:
+        """`text` without secrets; `secrets`: `_configured_secrets()`, when the caller has them."""
+        if len(text) < cls._SHORTEST:
+            return text
+        for secret in _configured_secrets() if secrets is None else secrets:
             text = text.replace(secret, cls.MASK)
-        for pattern, replacement in cls._PATTERNS:
-            text = pattern.sub(replacement, text)
+        if cls._HINT.search(text):
+            for pattern, replacement in cls._PATTERNS:
+                text = pattern.sub(replacement, text)
         return text
 
 

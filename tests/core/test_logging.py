@@ -10,6 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from backend.celery import app
 from backend.core.logging import (
     JsonLogFormatter,
+    RedactSecretsFilter,
     RequestIdFilter,
     current_request_id,
     logging_config,
@@ -34,6 +35,25 @@ def test_a_json_line_carries_the_request_id_and_the_extra_fields():
     assert line["logger"] == "tests.core.json"
     assert line["status"] == 200
     assert line["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(("text", "redacted"), [
+    ("key fld_abcdefgh1234 used", "key fld_[REDACTED] used"),
+    ("Authorization: BEARER abcdefgh.ijkl", "Authorization: BEARER [REDACTED]"),
+    ("Your sign-in CODE is 123456.", "Your sign-in CODE is [REDACTED]."),
+    ("登录码：654321", "登录码：[REDACTED]"),
+    ("token twilio-secret-token here", "token [REDACTED] here"),
+    ("sent 123456 texts", "sent 123456 texts"),  # six digits with no word for a code
+    ("sent", "sent"),
+])
+def test_secrets_are_blanked_in_the_message_and_in_extra_fields(settings, text, redacted):
+    settings.TWILIO_AUTH_TOKEN = "twilio-secret-token"
+    logger = logging.getLogger("tests.core.redact")
+    record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "%s", (text,), None, extra={"detail": text})
+
+    RedactSecretsFilter().filter(record)
+
+    assert (record.getMessage(), record.detail) == (redacted, redacted)
 
 
 def test_outside_a_request_the_id_is_a_dash():
