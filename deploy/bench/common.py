@@ -102,6 +102,39 @@ def stack_cpu_seconds() -> float:
     postmaster = STACK_DIR / "pg" / "postmaster.pid"
     if postmaster.exists():
         roots.append(int(postmaster.read_text().split()[0]))
+    stats = _processes()
+    wanted, frontier = set(roots), set(roots)
+    while frontier:
+        frontier = {pid for pid, (ppid, _) in stats.items() if ppid in frontier} - wanted
+        wanted |= frontier
+    return sum(stats[pid][1] for pid in wanted if pid in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def web_connections(url: str) -> list[int]:
+    """The load's connections held by each web process, most first ([] when `ss` cannot tell).
+    The kernel hands each new connection to one worker's socket by a hash (backend.serve), and a
+    worker runs its Python on one core at a time: an endpoint that costs little beyond the request,
+    like the floor, is fastest when the split is even."""
+    pid_file, port = STACK_DIR / "run" / "web.pid", urlsplit(url).port
+    if not pid_file.exists() or port is None:
+        return []
+    try:
+        listening, established = (_sockets(state, port) for state in ("listening", "established"))
+    except (OSError, subprocess.SubprocessError):
+        return []
+    supervisor = int(pid_file.read_text().split()[0])
+    workers = [pid for pid, (ppid, _) in _processes().items() if ppid == supervisor and f"pid={pid}," in listening]
+    return sorted((established.count(f"pid={pid},") for pid in workers), reverse=True)
+
+
+def _sockets(state: str, port: int) -> str:
+    """`ss`'s lines for the TCP sockets on local `port` in `state`, with their processes."""
+    return subprocess.run(["ss", "-Htnp", "state", state, f"( sport = :{port} )"], capture_output=True, text=True,
+                          timeout=10, check=True).stdout
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every process: its parent and the CPU it used so far (clock ticks)."""
     stats = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -110,11 +143,7 @@ def stack_cpu_seconds() -> float:
             except OSError:
                 continue  # ended meanwhile
             stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
-    wanted, frontier = set(roots), set(roots)
-    while frontier:
-        frontier = {pid for pid, (ppid, _) in stats.items() if ppid in frontier} - wanted
-        wanted |= frontier
-    return sum(stats[pid][1] for pid in wanted if pid in stats) / os.sysconf("SC_CLK_TCK")
+    return stats
 
 
 def wait_worker_idle(timeout: float = 120) -> None:
@@ -151,6 +180,7 @@ class Outcome:
     started: float = 0.0
     finished: float = 0.0
     stack_cpu: float = 0.0  # seconds of CPU the stack spent meanwhile (see stack_cpu_seconds)
+    connections: list[int] = field(default_factory=list)  # the load's, per web process (web_connections)
 
     @property
     def count(self) -> int:
@@ -170,7 +200,7 @@ class Outcome:
 
 
 async def _drive(
-    requests: Iterator[Request], concurrency: int, max_requests: int, max_seconds: float, progress: Any,
+    url: str, requests: Iterator[Request], concurrency: int, max_requests: int, max_seconds: float, progress: Any,
     settle: Callable[[], None] | None,
 ) -> Outcome:
     import aiohttp
@@ -211,6 +241,7 @@ async def _drive(
         outcome.started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         outcome.finished = time.perf_counter()
+        outcome.connections = web_connections(url)  # still open, kept alive by the session
     if settle is not None:
         settle()
     outcome.stack_cpu = stack_cpu_seconds() - cpu_before
@@ -235,7 +266,7 @@ def run_load(
             runner: Any = uvloop.run
         except ImportError:
             runner = asyncio.run
-        return runner(_drive(chained, concurrency, max_requests, max_seconds, progress, settle))
+        return runner(_drive(first.url, chained, concurrency, max_requests, max_seconds, progress, settle))
 
 
 def _prepend(first: Request, rest: Iterator[Request]) -> Iterator[Request]:

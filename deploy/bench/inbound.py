@@ -149,7 +149,7 @@ def main() -> None:
             rows.append([
                 level, kind, outcome.count, f"{outcome.per_second:.1f}", common.ms(common.percentile(lat, 50)),
                 common.ms(common.percentile(lat, 95)), common.ms(common.percentile(lat, 99)), outcome.errors, ratio,
-                f"{outcome.cpu_ms_per_request:.1f}",
+                f"{outcome.cpu_ms_per_request:.1f}", "/".join(map(str, outcome.connections)) or "?",
             ])
             for sample in outcome.error_samples + [f"{k}: {v}" for k, v in failures.items()]:
                 print(f"  c={level} {kind} error: {sample}", file=sys.stderr)
@@ -158,13 +158,14 @@ def main() -> None:
 
     body = common.table(
         ["concurrency", "endpoint", "requests", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "pipeline/floor",
-         "stack CPU ms/msg"],
+         "stack CPU ms/msg", "connections"],
         rows,
     ) + "\n\n" + common.table(["command", "queries/message", "p50 ms alone"], queries_per_message(run, pipeline_url))
     notes = [f"Mix: 3 SOLD (fresh VIN) : 1 SHIP : 1 STATUS; {args.seconds:g} s or {args.max_requests} requests "
              "per level and endpoint; closed loop (each client waits for its answer). 'stack CPU ms/msg': CPU "
              "time of web, worker (until its queue is empty), PostgreSQL and Redis per message; unlike msg/s it "
-             "hardly moves when other work shares the machine."]
+             "hardly moves when other work shares the machine. 'connections': the load's connections held by each web "
+             "process at the end (the kernel assigns each to one process; the floor is fastest when they are even)."]
     if args.note:
         notes.insert(0, args.note)
     common.record("Inbound SMS", common.command_line(), "\n".join(notes) + "\n\n" + body + "\n\n" + "\n".join(verdict))

@@ -1,6 +1,11 @@
 """The benchmark harness's arithmetic and its loopback guard."""
 
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -43,3 +48,45 @@ def test_the_load_generator_stops_at_its_request_budget(live_server):
     outcome = common.run_load(requests, concurrency=4, max_requests=40, max_seconds=30, label="test")
     assert outcome.count == 40
     assert outcome.errors == 0
+
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+def test_the_loads_connections_are_counted_per_web_process(tmp_path, monkeypatch):
+    """Two "web processes" (children of the pid in web.pid listening on the port) share four
+    connections as the kernel hands them out; a third child, not listening, is not one of them."""
+    server = (
+        "import socket, sys, threading, time\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)\n"
+        "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(); print('ready', flush=True)\n"
+        "held = []\n"
+        "threading.Thread(target=lambda: [held.append(s.accept()[0]) for _ in iter(int, 1)], daemon=True).start()\n"
+        "time.sleep(30)\n"
+    )
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "web.pid").write_text(str(os.getpid()))
+    monkeypatch.setattr(common, "STACK_DIR", tmp_path)
+    children = [subprocess.Popen([sys.executable, "-c", server, str(port)], stdout=subprocess.PIPE, text=True)
+                for _ in range(2)]
+    children.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]))
+    clients = []
+    try:
+        for child in children[:2]:
+            child.stdout.readline()
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+        deadline = time.monotonic() + 10
+        while sum(counts := common.web_connections(f"http://127.0.0.1:{port}/sms")) < 4:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)  # until the servers have accepted them all
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+        for client in clients:
+            client.close()
+
+    assert len(counts) == 2 and sum(counts) == 4 and counts == sorted(counts, reverse=True)
