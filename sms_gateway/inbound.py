@@ -174,7 +174,7 @@ def _handle_many(messages: list[InboundMessage]) -> dict[int, Outcome]:
             message.user = senders.get(message.sender)
             command = commands[message.pk]
             if message.pk in limited:
-                outcomes[message.pk] = _over_limit(message, command, warned)
+                outcomes[message.pk] = _limited_outcome(message, command, warned)
             elif type(command) in BATCH_HANDLERS and message.user is not None:
                 batched[type(command)].append((message, command))
             else:
@@ -277,7 +277,7 @@ def _rate_limited(messages: list[InboundMessage]) -> set[int]:
     return set(counted.filter(earlier__gte=RATE_LIMIT).values_list("pk", flat=True))
 
 
-def _over_limit(message: InboundMessage, command: Command | ParseError, warned: set[str]) -> Outcome:
+def _limited_outcome(message: InboundMessage, command: Command | ParseError, warned: set[str]) -> Outcome:
     """A text over the limit is kept, not handled; a STOP still stops. One warning a minute:
     none when the minute before or this batch (`warned`, its senders warned so far) gave it."""
     if isinstance(command, Stop):

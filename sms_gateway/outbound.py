@@ -5,13 +5,13 @@ redelivered task never texts twice, and retries transient failures with exponent
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from backend.core.logging import RedactSecretsFilter
@@ -159,21 +159,22 @@ def read_queued(message_ids: Sequence[int]) -> dict[int, OutboundMessage]:
 
 
 def deliver(message_id: int, *, read: OutboundMessage | None = None) -> RetryLater | None:
-    """Send one queued row once. Returns when to try again after a transient failure. `read`: the
-    row as `read_queued` read it with the rest of its task: a statement a text less. The claim just
-    before the send still decides, so a text someone else claimed meanwhile is left alone."""
+    """Send one queued row once. Returns when to try again after a transient failure.
+
+    `read`: the row as `read_queued` read it with the rest of its task, which saves reading it
+    again. It serves only if the claim finds it as it was read, and its number (unless it is a
+    reply) still not opted out: sends before it in the task take time, and a STOP or another
+    worker's attempt may have come in meanwhile. Otherwise the row is read again here."""
     now = timezone.now()
-    claimed = OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.QUEUED).update(
-        status=OutboundStatus.SENDING, attempts=F("attempts") + 1, sending_since=now, status_changed_at=now
-    )
-    if not claimed:
+    queued = OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.QUEUED)
+    if read is not None and _claim(_as_read(queued, read), now):
+        message = read
+        message.status, message.attempts, message.opted_out = OutboundStatus.SENDING, read.attempts + 1, False
+    elif _claim(queued, now):
+        message = OutboundMessage.objects.annotate(opted_out=opted_out_to()).get(pk=message_id)
+    else:
         return None  # sent, being sent, suppressed or failed: never twice
     count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENDING)
-    if read is None:
-        message = OutboundMessage.objects.annotate(opted_out=opted_out_to()).get(pk=message_id)
-    else:  # as the claim left it
-        message = read
-        message.status, message.attempts = OutboundStatus.SENDING, read.attempts + 1
     if not message.is_reply and message.opted_out:
         _set(message, status=OutboundStatus.SUPPRESSED)
         return None
@@ -192,6 +193,19 @@ def deliver(message_id: int, *, read: OutboundMessage | None = None) -> RetryLat
         provider_status=sent.status, sent_at=timezone.now(), error="", error_code="", **_without_secret(message),
     )
     return None
+
+
+def _as_read(queued: QuerySet[OutboundMessage], read: OutboundMessage) -> QuerySet[OutboundMessage]:
+    """`queued`, if no attempt was made since `read` and no STOP stands in its way."""
+    unchanged = queued.filter(attempts=read.attempts)
+    return unchanged if read.is_reply else unchanged.filter(~opted_out_to())
+
+
+def _claim(rows: QuerySet[OutboundMessage], now: datetime) -> bool:
+    """Mark the row `sending`, if `rows` still holds it: whoever does so sends it."""
+    return bool(rows.update(
+        status=OutboundStatus.SENDING, attempts=F("attempts") + 1, sending_since=now, status_changed_at=now
+    ))
 
 
 def _status_callback(provider: Any, message: OutboundMessage) -> str | None:

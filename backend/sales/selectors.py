@@ -164,7 +164,7 @@ def _sales_by_rep(reps: frozenset[int] | None, month_start: datetime, day_start:
         f"WHERE r.{quote(reward.get_field('sale').column)} = s.{quote(sale.pk.column)} AND {status} IN ({live}))"
     )
     statement = (
-        f"SELECT rep, COUNT(*), SUM(today), SUM(reward), SUM(CASE WHEN today = 1 THEN reward END) FROM ("  # noqa: S608
+        f"SELECT rep, COUNT(*), SUM(today), SUM(reward), SUM(CASE WHEN today = 1 THEN reward END) FROM ("  # noqa: S608  (see _among)
         f"SELECT {column['rep']} AS rep, CASE WHEN {since_today} THEN 1 ELSE 0 END AS today, {live_reward} AS reward "
         f"FROM {quote(sale.db_table)} s "
         f"WHERE {column['voided_at']} IS NULL AND {column['sold_at']} >= {month_start} "
@@ -233,17 +233,18 @@ def _among(column: str, ids: frozenset[int] | None) -> str:
     """The condition ` AND column IN (...)` (nothing for None), the ids written out, not bound.
 
     A statement run five times is prepared (`DB_PREPARE_THRESHOLD`), and PostgreSQL may then keep
-    one plan for any ids and any days: for the tallies it read the whole day's sales of everyone
-    by date (4 ms a call on the bench, and more with every rep). With the ids and the days in its
-    text, the statement is planned for these reps and these days, through the (rep, sold_at)
-    index. Ids are integers: written out, they are as safe as bound."""
+    one plan for any values of its parameters: for the tallies, bound reps and days gave a plan that
+    read the whole day's sales of everyone by date (4 ms a call on the bench, and more with every
+    rep). With the ids (and `_written_out` days) in its text, a statement is planned for those
+    values. Ids are integers, names are the models': nothing from outside is written into SQL."""
     if ids is None:
         return ""
     return f" AND {column} IN ({', '.join(str(int(pk)) for pk in sorted(ids))})"
 
 
 def _written_out(moment: Any) -> str:
-    """A time of our own making, as the database takes it, as an SQL literal (see `_among`)."""
+    """A time computed here (never one from outside), as the database takes it, as an SQL literal:
+    written out, not bound, for the reason given in `_among`."""
     return "'" + str(moment).replace("'", "''") + "'"
 
 

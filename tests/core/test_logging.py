@@ -39,6 +39,9 @@ def test_a_json_line_carries_the_request_id_and_the_extra_fields():
 
 @pytest.mark.parametrize(("text", "redacted"), [
     ("key fld_abcdefgh1234 used", "key fld_[REDACTED] used"),
+    ("key flk_abcdefgh1234 used", "key flk_[REDACTED] used"),
+    ("Authorization: basic dXNlcjpwYXNzd29yZA==", "Authorization: basic [REDACTED]"),
+    ("OTP 246810", "OTP [REDACTED]"),
     ("Authorization: BEARER abcdefgh.ijkl", "Authorization: BEARER [REDACTED]"),
     ("Your sign-in CODE is 123456.", "Your sign-in CODE is [REDACTED]."),
     ("登录码：654321", "登录码：[REDACTED]"),

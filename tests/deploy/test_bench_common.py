@@ -50,7 +50,6 @@ def test_the_load_generator_stops_at_its_request_budget(live_server):
     assert outcome.errors == 0
 
 
-
 @pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
 def test_the_loads_connections_are_counted_per_web_process(tmp_path, monkeypatch):
     """Two "web processes" (children of the pid in web.pid listening on the port) share four

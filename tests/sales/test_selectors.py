@@ -1,6 +1,6 @@
 """The figures STATUS and a SOLD reply quote, for several people at once, each in their own sight."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -68,6 +68,20 @@ def test_the_month_counts_earlier_days_and_leaves_out_voided_sales_and_cancelled
     assert (mine.sales_month, mine.rewards_month) == (
         (3, Decimal("27.50")) if earlier_this_month else (2, Decimal("20.50"))
     )
+
+
+def test_a_day_is_the_local_day_from_midnight_to_midnight(team):
+    ann, day = team["ann"], date(2026, 3, 10)
+    midnight = timezone.make_aware(datetime.combine(day, time.min))  # in TIME_ZONE, not UTC
+    for moment, amount in ((midnight - timedelta(microseconds=1), "1"), (midnight, "10"),
+                           (midnight + timedelta(days=1) - timedelta(microseconds=1), "100"),
+                           (midnight + timedelta(days=1), "1000")):
+        RewardFactory(sale=SaleFactory(rep=ann, sold_at=moment), amount=Decimal(amount))
+
+    [mine] = tallies([ann], today=day)
+
+    assert (mine.sales_today, mine.rewards_today) == (2, Decimal("110"))
+    assert (mine.sales_month, mine.rewards_month) == (3, Decimal("111"))
 
 
 def test_an_executive_sees_everyones_figures_and_logistics_none(team):

@@ -310,6 +310,47 @@ def test_a_text_of_a_task_someone_else_claimed_meanwhile_is_not_sent_again(outbo
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {OutboundStatus.SENT}
 
 
+def test_a_stop_that_comes_in_while_a_task_sends_stops_its_later_texts(outbox, committed, monkeypatch):
+    with committed():
+        first, second = queue(body="PO-1 shipped"), queue(body="PO-2 shipped")
+    outbox.clear()
+    OutboundMessage.objects.update(status=OutboundStatus.QUEUED)
+    real_deliver = tasks.outbound.deliver
+
+    def stop_after_the_first(message_id, **kwargs):
+        later = real_deliver(message_id, **kwargs)
+        if message_id == first.pk:  # the task read both rows before this STOP
+            optout_set(phone=TO, active=True, source="keyword")
+        return later
+
+    monkeypatch.setattr(tasks.outbound, "deliver", stop_after_the_first)
+
+    tasks.send_outbound_many([first.pk, second.pk])
+
+    assert [sent.body for sent in outbox] == ["PO-1 shipped"]
+    assert OutboundMessage.objects.get(pk=second.pk).status == OutboundStatus.SUPPRESSED
+
+
+def test_an_attempt_made_since_a_task_read_its_text_counts_towards_giving_up(fake_twilio, monkeypatch):
+    message = queue()  # not handed over: the task below is the one that sends it
+    OutboundMessage.objects.filter(pk=message.pk).update(attempts=MAX_ATTEMPTS - 2)
+    fake_twilio.fail_next(1, status=503)
+    real_deliver = tasks.outbound.deliver
+
+    def another_worker_tried_it_first(message_id, **kwargs):
+        # After the task read the row: another attempt failed and put it back in the queue.
+        OutboundMessage.objects.filter(pk=message_id).update(attempts=MAX_ATTEMPTS - 1)
+        return real_deliver(message_id, **kwargs)
+
+    monkeypatch.setattr(tasks.outbound, "deliver", another_worker_tried_it_first)
+
+    tasks.send_outbound_many([message.pk])
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboundStatus.FAILED, MAX_ATTEMPTS)
+    assert message.error.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+
+
 def test_the_sweeper_sends_what_a_crash_left_between_commit_and_worker(outbox):
     message = crashed_before_hand_off()
     fresh = queue()  # its own hand-off is still on the way: not the sweeper's

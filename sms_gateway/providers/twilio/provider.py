@@ -40,7 +40,8 @@ class _HttpClient(TwilioHttpClient):
     def _settle_environment(self) -> None:
         """twilio asks `requests` for the environment's proxy and CA bundle on every request,
         which reads the whole environment each time (a third of a send's CPU on the local stack):
-        they are read once here, for the host the client calls, and kept on the session."""
+        they are read once here, for the one host the client calls, and kept on the session. A
+        change to them needs a restart, as every other setting does."""
         if self.session is None:
             return
         found = self.session.merge_environment_settings(self.base_url or API_URL, {}, None, None, None)
