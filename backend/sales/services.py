@@ -427,11 +427,12 @@ def _shipment_notice(shipment: Shipment) -> Notice:
     with in_language_of(rep):
         parts = {
             "number": order.number, "customer": order.customer.name,
-            "how": " ".join(p for p in (shipment.carrier, shipment.tracking) if p),
+            # With its leading space, so a shipment without carrier leaves no gap before the comma.
+            "how": "".join(f" {p}" for p in (shipment.carrier, shipment.tracking) if p),
             "eta": shipment.eta.strftime("%m-%d") if shipment.eta else _("soon"),
         }
         text = _(
-            "%(number)s shipped %(how)s, ETA %(eta)s. Please tell %(customer)s to prepare receiving, "
+            "%(number)s shipped%(how)s, ETA %(eta)s. Please tell %(customer)s to prepare receiving, "
             "then reply OK %(number)s"
         ) % parts
     return Notice(

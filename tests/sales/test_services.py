@@ -174,3 +174,19 @@ def test_concurrent_reports_of_one_serial_leave_one_sale():
     assert sorted(set(outcomes)) == ["serial_taken", "sold"] and outcomes.count("sold") == 1
     assert Sale.objects.filter(serial=VIN2, voided_at__isnull=True).count() == 1
     assert Reward.objects.filter(sale__serial=VIN2).count() == 1
+
+
+@pytest.mark.parametrize(("language", "carrier", "expected"), [
+    ("en", "", "PO-1001 shipped, ETA"),
+    ("en", "SF", "PO-1001 shipped SF SF1, ETA"),
+    ("zh-hans", "", "PO-1001 已发货，预计"),
+    ("zh-hans", "SF", "PO-1001 已发货 SF SF1，预计"),
+])
+def test_the_reps_shipment_notice_reads_well_with_and_without_a_carrier(people, language, carrier, expected):
+    people["zhang"].preferred_language = language
+    people["zhang"].save(update_fields=["preferred_language"])
+
+    shipment_record(actor=people["wms"], order_number="PO-1001", carrier=carrier, tracking="SF1" if carrier else "",
+                    channel="sms")
+
+    assert Notification.objects.get(recipient=people["zhang"], kind="shipment").text.startswith(expected)
