@@ -153,9 +153,7 @@ def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
 
 def read_queued(message_ids: Sequence[int]) -> dict[int, OutboundMessage]:
     """The rows among `message_ids` still queued, read in one query for `deliver`."""
-    return OutboundMessage.objects.annotate(opted_out=opted_out_to()).filter(
-        status=OutboundStatus.QUEUED
-    ).in_bulk(message_ids)
+    return _with_opt_out().filter(status=OutboundStatus.QUEUED).in_bulk(message_ids)
 
 
 def deliver(message_id: int, *, read: OutboundMessage | None = None) -> RetryLater | None:
@@ -171,7 +169,7 @@ def deliver(message_id: int, *, read: OutboundMessage | None = None) -> RetryLat
         message = read
         message.status, message.attempts, message.opted_out = OutboundStatus.SENDING, read.attempts + 1, False
     elif _claim(queued, now):
-        message = OutboundMessage.objects.annotate(opted_out=opted_out_to()).get(pk=message_id)
+        message = _with_opt_out().get(pk=message_id)
     else:
         return None  # sent, being sent, suppressed or failed: never twice
     count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENDING)
@@ -193,6 +191,11 @@ def deliver(message_id: int, *, read: OutboundMessage | None = None) -> RetryLat
         provider_status=sent.status, sent_at=timezone.now(), error="", error_code="", **_without_secret(message),
     )
     return None
+
+
+def _with_opt_out() -> QuerySet[OutboundMessage]:
+    """Texts, each with whether its number texted STOP (`opted_out`)."""
+    return OutboundMessage.objects.annotate(opted_out=opted_out_to())
 
 
 def _as_read(queued: QuerySet[OutboundMessage], read: OutboundMessage) -> QuerySet[OutboundMessage]:

@@ -2,7 +2,7 @@
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -125,9 +125,7 @@ def day_totals(users: Sequence[Any], *, today: date | None = None) -> list[tuple
 
 def _sales_figures(users: Sequence[Any], month_start: datetime, day_start: datetime, day_end: datetime) -> list[dict]:
     """Each person's counts and reward sums, from one query grouped by rep."""
-    owners = [owners_in_sight(Sale, user) for user in users]
-    reps = _owners_wanted(owners)
-    rows = _sales_by_rep(reps, month_start, day_start, day_end) if reps != frozenset() else []
+    owners, rows = _in_sight(Sale, users, lambda reps: _sales_by_rep(reps, month_start, day_start, day_end))
     figures = []
     for seen in owners:
         mine = [row for row in rows if seen is None or row[0] in seen]
@@ -189,18 +187,19 @@ def _money(total: Any) -> Decimal:
     return total if isinstance(total, Decimal) else Decimal(str(total)).quantize(_CENT)
 
 
-def _owners_wanted(owners: list[frozenset[int] | None]) -> frozenset[int] | None:
-    """Every owner someone in `owners` sees; None when someone sees everyone's rows."""
-    if any(seen is None for seen in owners):
-        return None
-    return frozenset().union(*owners)
+def _in_sight(model: type, users: Sequence[Any], read: Callable[[frozenset[int] | None], list[tuple]],
+              ) -> tuple[list[frozenset[int] | None], list[tuple]]:
+    """The owners of `model` rows each person sees (None: everyone's), and what `read` gives for
+    every owner any of them sees (None when someone sees everyone's; nothing read when nobody
+    sees any)."""
+    owners = [owners_in_sight(model, user) for user in users]
+    wanted = None if any(seen is None for seen in owners) else frozenset().union(*owners)
+    return owners, (read(wanted) if wanted != frozenset() else [])
 
 
 def _awaiting_ok(users: Sequence[Any], limit: int = 20) -> list[list[str]]:
     """The orders (at most `limit`, latest shipped first) whose shipment each person should confirm."""
-    owners = [owners_in_sight(Shipment, user) for user in users]
-    reps = _owners_wanted(owners)
-    rows = _unconfirmed_orders_by_rep(reps, limit * 50) if reps != frozenset() else []
+    owners, rows = _in_sight(Shipment, users, lambda reps: _unconfirmed_orders_by_rep(reps, limit * 50))
     waiting = []
     for seen in owners:
         numbers = dict.fromkeys(number for rep, number in rows if seen is None or rep in seen)
