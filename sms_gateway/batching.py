@@ -7,6 +7,10 @@ and runs them through the pipeline in one go, so thirty texts cost a handful of 
 rather than thirty times a dozen. A text alone is a batch of one. No webhook answers before its
 text is stored.
 
+Each webhook's text logs under that webhook's request id; what the batch does for several texts at
+once (their notices, sent by the worker) under an id of the batch's own, which the batch's first line
+lists with the webhooks' ids (`backend.core.logging.request_ids_of`).
+
 A webhook whose text no batch has taken after `SMS_INBOUND_WAIT_SECONDS` stores it itself, hands
 it to the worker and answers empty: its reply goes out through the outbound queue. With
 `SMS_INBOUND_BATCH` at 1 there is no thread: each request handles its own text, as the tests and
@@ -17,10 +21,12 @@ import logging
 import queue
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
+from backend.core.logging import current_request_id, new_request_id, request_id_set, request_ids_of
 from sms_gateway.inbound import Text, answers, receive_and_process, receive_for_later, receive_many
 from sms_gateway.models import InboundMessage
 
@@ -32,6 +38,7 @@ class _Waiting:
 
     def __init__(self, text: Text):
         self.text = text
+        self.request_id = current_request_id()  # the webhook's, taken in its own thread
         self.done = threading.Event()
         self.reply: str | None = None
         self.error: BaseException | None = None
@@ -129,8 +136,16 @@ class Batcher:
         claimed = [waiting for waiting in batch if waiting.claim()]
         if not claimed:
             return
+        webhooks = {waiting.text.provider_id: waiting.request_id for waiting in claimed}
+        with request_id_set(new_request_id()), request_ids_of(lambda obj: _webhook_of(obj, webhooks)):
+            self._answer(claimed)
+
+    def _answer(self, claimed: list[_Waiting]) -> None:
         try:
             stored = self._store(claimed)
+            logger.info("Texts handled together: %s", len(stored), extra={
+                "requests": {str(message.pk): waiting.request_id for waiting, message, _ in stored},
+            })
             replies = answers([(message, created) for _, message, created in stored])
         except Exception as error:  # the database is away: each webhook answers as it would alone
             logger.exception("A batch of %s texts could not be handled", len(claimed))
@@ -159,6 +174,11 @@ class Batcher:
                 continue
             kept.append((waiting, message, created))
         return kept
+
+
+def _webhook_of(obj: Any, webhooks: dict[str, str]) -> str | None:
+    """The request id of the webhook that brought `obj`, if it is one of the batch's texts."""
+    return webhooks.get(obj.provider_id) if isinstance(obj, InboundMessage) else None
 
 
 batcher = Batcher()

@@ -129,8 +129,9 @@ def record_inline_replies(inbound: list[InboundMessage]) -> list[int]:
         "status": OutboundStatus.SENT_INLINE, "segments": PerRow([segments.count(message.reply).segments
                                                                   for message in inbound]),
     })
-    for message_id in ids:  # no signal counts rows the database wrote
-        count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENT_INLINE)
+    # No signal counts rows the database wrote; they come back in the order of the texts' keys.
+    for message, message_id in zip(sorted(inbound, key=lambda message: message.pk), ids, strict=True):
+        count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENT_INLINE, about=message)
     return ids
 
 

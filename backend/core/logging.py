@@ -3,13 +3,15 @@
 A request id is put in a contextvar when a request starts (the one nginx made, or a new one),
 copied into the headers of every Celery task published while it is set, and put back in the
 contextvar when the worker runs the task. Every log line carries it, so one grep follows an SMS
-from the webhook to the outbound send in another process.
+from the webhook to the outbound send in another process. Texts handled together
+(`sms_gateway.batching`) each log under their own webhook's id, and what the batch does for them
+all (a notice's send) under the batch's own id, which its first line lists with theirs.
 """
 
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -22,6 +24,8 @@ _NO_REQUEST = "-"
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 _request_id: ContextVar[str] = ContextVar("fieldline_request_id", default=_NO_REQUEST)
+# Work done for several requests at once (a batch of texts): the request each object came with.
+_request_of: ContextVar[Callable[[Any], str | None] | None] = ContextVar("fieldline_request_of", default=None)
 
 
 def current_request_id() -> str:
@@ -43,6 +47,24 @@ def request_id_set(value: str) -> Iterator[str]:
         yield value
     finally:
         _request_id.reset(token)
+
+
+@contextmanager
+def request_ids_of(request_of: Callable[[Any], str | None]) -> Iterator[None]:
+    """Inside, a line about an object carries the request id `request_of(obj)` gives it, when it
+    gives one, instead of the current one: work done for several requests at once (a batch of
+    texts) still logs what each request brought under that request's id."""
+    token = _request_of.set(request_of)
+    try:
+        yield
+    finally:
+        _request_of.reset(token)
+
+
+def request_id_of(obj: Any) -> str:
+    """The request id of a line about `obj`: see `request_ids_of`."""
+    request_of = _request_of.get()
+    return (request_of(obj) if request_of is not None else None) or _request_id.get()
 
 
 class RequestIdFilter(logging.Filter):

@@ -19,6 +19,8 @@ from django.db import models
 from django.db.models.signals import post_init, post_save
 from prometheus_client import CollectorRegistry, Counter, multiprocess, start_http_server
 
+from backend.core.logging import request_id_of
+
 SMS_INBOUND = Counter("fieldline_sms_inbound", "Inbound SMS that reached a status.", ["status"])
 SMS_OUTBOUND = Counter("fieldline_sms_outbound", "Outbound SMS that reached a status.", ["status"])
 
@@ -41,7 +43,7 @@ def track_status(model: type[models.Model], counter: Counter, *, field: str = "s
     def count(sender: Any, instance: models.Model, created: bool, **kwargs: Any) -> None:
         status = instance.__dict__.get(field)
         if status is not None and (created or status != getattr(instance, _SEEN, None)):
-            count_status(counter, model._meta.label, instance.pk, status)
+            count_status(counter, model._meta.label, instance.pk, status, about=instance)
         setattr(instance, _SEEN, status)
 
     _TRACKED[model] = (counter, field)
@@ -56,13 +58,18 @@ def count_written(instances: Iterable[models.Model]) -> None:
     for instance in instances:
         counter, field = _TRACKED[type(instance)]
         status = instance.__dict__.get(field)
-        count_status(counter, instance._meta.label, instance.pk, status)
+        count_status(counter, instance._meta.label, instance.pk, status, about=instance)
         setattr(instance, _SEEN, status)
 
 
-def count_status(counter: Counter, what: str, pk: Any, status: str) -> None:
+def count_status(counter: Counter, what: str, pk: Any, status: str, *, about: Any = None) -> None:
+    """Count the status and log it; `about`: the object whose request the line belongs to (the row
+    itself, or the text a reply answers), for `backend.core.logging.request_ids_of`."""
     counter.labels(status=status).inc()
-    log.info("%s %s -> %s", what, pk, status, extra={"object": what, "pk": str(pk), "status": status})
+    extra = {"object": what, "pk": str(pk), "status": status}
+    if about is not None:
+        extra["request_id"] = request_id_of(about)
+    log.info("%s %s -> %s", what, pk, status, extra=extra)
 
 
 def serve(port: int, addr: str = "127.0.0.1") -> None:

@@ -1,12 +1,14 @@
 """Texts that arrive together are handled together: each gets the reply and the records it
 would get alone, a sender's texts keep their order, and one bad text costs only itself."""
 
+import logging
 import threading
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from backend.core.logging import RequestIdFilter, request_id_set
 from backend.sales.models import Order, OrderStatus, Sale, SerialRule, Shipment
 from sms_gateway import inbound
 from sms_gateway.batching import Batcher, _Waiting
@@ -172,6 +174,36 @@ def test_concurrent_webhooks_are_stored_and_answered_by_the_batch_thread(world, 
         assert message.status == InboundStatus.PROCESSED
         assert replies[text.provider_id] == message.reply and message.reply.startswith(message.reference)
     assert Sale.objects.count() == 6
+
+
+def test_each_text_of_a_batch_logs_under_its_webhooks_request_id_and_the_batch_under_its_own(world, caplog):
+    ann, wms = world["ann"], world["wms"]
+    webhooks = {"req-ann-0001": (ann.phone, "SOLD BCD470"), "req-wms-0001": (wms.phone, "SHIP PO-7001 SF SF1 ETA +2")}
+    waiting = []
+    for request_id, (sender, body) in webhooks.items():
+        with request_id_set(request_id):  # each webhook hands its text over in its own request
+            waiting.append(_Waiting(inbound.Text("twilio", f"SM{request_id}", sender, "", body)))
+    caplog.handler.addFilter(RequestIdFilter())  # as the log handlers do, when the line is written
+
+    with caplog.at_level(logging.INFO):
+        Batcher()._handle_claimed(waiting)
+
+    [batch_line] = [record for record in caplog.records if record.getMessage() == "Texts handled together: 2"]
+    batch_id = batch_line.request_id
+    assert batch_id not in {*webhooks, "-"}
+    texts = {message.provider_id: message for message in InboundMessage.objects.all()}
+    assert batch_line.requests == {str(texts[f"SM{request_id}"].pk): request_id for request_id in webhooks}
+
+    def request_ids(row) -> dict[str, str]:
+        return {record.status: record.request_id for record in caplog.records
+                if getattr(record, "object", None) == row._meta.label and record.pk == str(row.pk)}
+
+    for request_id in webhooks:
+        text = texts[f"SM{request_id}"]
+        assert request_ids(text) == {"received": request_id, "processed": request_id}
+        assert request_ids(OutboundMessage.objects.get(in_reply_to=text)) == {"sent_inline": request_id}
+    # The rep's notice of the shipment is the batch's work, sent later by the worker under the batch's id.
+    assert request_ids(OutboundMessage.objects.get(kind="shipment")) == {"queued": batch_id}
 
 
 def test_a_text_the_database_refuses_fails_its_own_webhook_and_no_other(world, monkeypatch):
