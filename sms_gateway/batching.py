@@ -8,8 +8,8 @@ rather than thirty times a dozen. A text alone is a batch of one. No webhook ans
 text is stored.
 
 Each webhook's text logs under that webhook's request id; what the batch does for several texts at
-once (their notices, sent by the worker) under an id of the batch's own, which the batch's first line
-lists with the webhooks' ids (`backend.core.logging.request_ids_of`).
+once (their notices, sent by the worker) under an id of the batch's own, whose "Texts handled
+together" line names the webhooks' ids and their texts (`backend.core.logging.request_ids_by`).
 
 A webhook whose text no batch has taken after `SMS_INBOUND_WAIT_SECONDS` stores it itself, hands
 it to the worker and answers empty: its reply goes out through the outbound queue. With
@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
-from backend.core.logging import current_request_id, new_request_id, request_id_set, request_ids_of
+from backend.core.logging import current_request_id, new_request_id, request_id_set, request_ids_by
 from sms_gateway.inbound import Text, answers, receive_and_process, receive_for_later, receive_many
 from sms_gateway.models import InboundMessage
 
@@ -136,19 +136,23 @@ class Batcher:
         claimed = [waiting for waiting in batch if waiting.claim()]
         if not claimed:
             return
-        webhooks = {waiting.text.provider_id: waiting.request_id for waiting in claimed}
-        with request_id_set(new_request_id()), request_ids_of(lambda obj: _webhook_of(obj, webhooks)):
+        request_id_by_sid: dict[str, str] = {}
+        for waiting in claimed:  # a MessageSid twice: the first webhook's text is the one stored
+            request_id_by_sid.setdefault(waiting.text.provider_id, waiting.request_id)
+        with request_id_set(new_request_id()), request_ids_by(lambda obj: _request_id_of_text(obj, request_id_by_sid)):
             self._answer(claimed)
 
     def _answer(self, claimed: list[_Waiting]) -> None:
         try:
             stored = self._store(claimed)
             logger.info("Texts handled together: %s", len(stored), extra={
-                "requests": {str(message.pk): waiting.request_id for waiting, message, _ in stored},
+                "requests": {waiting.request_id: message.pk for waiting, message, _ in stored},
             })
             replies = answers([(message, created) for _, message, created in stored])
         except Exception as error:  # the database is away: each webhook answers as it would alone
-            logger.exception("A batch of %s texts could not be handled", len(claimed))
+            logger.exception("A batch of %s texts could not be handled", len(claimed), extra={
+                "requests": {waiting.request_id: waiting.text.provider_id for waiting in claimed},
+            })
             for waiting in claimed:
                 waiting.settle(error=error)
             return
@@ -169,16 +173,17 @@ class Batcher:
             try:
                 [(message, created)] = receive_many([waiting.text])
             except DatabaseError as error:
-                logger.exception("SMS %s could not be stored", waiting.text.provider_id)
+                logger.exception("SMS %s could not be stored", waiting.text.provider_id,
+                                 extra={"request_id": waiting.request_id})
                 waiting.settle(error=error)
                 continue
             kept.append((waiting, message, created))
         return kept
 
 
-def _webhook_of(obj: Any, webhooks: dict[str, str]) -> str | None:
+def _request_id_of_text(obj: Any, request_id_by_sid: dict[str, str]) -> str | None:
     """The request id of the webhook that brought `obj`, if it is one of the batch's texts."""
-    return webhooks.get(obj.provider_id) if isinstance(obj, InboundMessage) else None
+    return request_id_by_sid.get(obj.provider_id) if isinstance(obj, InboundMessage) else None
 
 
 batcher = Batcher()

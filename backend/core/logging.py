@@ -5,7 +5,7 @@ copied into the headers of every Celery task published while it is set, and put 
 contextvar when the worker runs the task. Every log line carries it, so one grep follows an SMS
 from the webhook to the outbound send in another process. Texts handled together
 (`sms_gateway.batching`) each log under their own webhook's id, and what the batch does for them
-all (a notice's send) under the batch's own id, which its first line lists with theirs.
+all (a notice's send) under the batch's own id, whose "Texts handled together" line names theirs.
 """
 
 import logging
@@ -50,7 +50,7 @@ def request_id_set(value: str) -> Iterator[str]:
 
 
 @contextmanager
-def request_ids_of(request_of: Callable[[Any], str | None]) -> Iterator[None]:
+def request_ids_by(request_of: Callable[[Any], str | None]) -> Iterator[None]:
     """Inside, a line about an object carries the request id `request_of(obj)` gives it, when it
     gives one, instead of the current one: work done for several requests at once (a batch of
     texts) still logs what each request brought under that request's id."""
@@ -61,8 +61,8 @@ def request_ids_of(request_of: Callable[[Any], str | None]) -> Iterator[None]:
         _request_of.reset(token)
 
 
-def request_id_of(obj: Any) -> str:
-    """The request id of a line about `obj`: see `request_ids_of`."""
+def request_id_for(obj: Any) -> str:
+    """The request id of a line about `obj`: see `request_ids_by`."""
     request_of = _request_of.get()
     return (request_of(obj) if request_of is not None else None) or _request_id.get()
 

@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models.signals import post_init, post_save
 from prometheus_client import CollectorRegistry, Counter, multiprocess, start_http_server
 
-from backend.core.logging import request_id_of
+from backend.core.logging import request_id_for
 
 SMS_INBOUND = Counter("fieldline_sms_inbound", "Inbound SMS that reached a status.", ["status"])
 SMS_OUTBOUND = Counter("fieldline_sms_outbound", "Outbound SMS that reached a status.", ["status"])
@@ -64,11 +64,11 @@ def count_written(instances: Iterable[models.Model]) -> None:
 
 def count_status(counter: Counter, what: str, pk: Any, status: str, *, about: Any = None) -> None:
     """Count the status and log it; `about`: the object whose request the line belongs to (the row
-    itself, or the text a reply answers), for `backend.core.logging.request_ids_of`."""
+    itself, or the text a reply answers), for `backend.core.logging.request_ids_by`."""
     counter.labels(status=status).inc()
     extra = {"object": what, "pk": str(pk), "status": status}
     if about is not None:
-        extra["request_id"] = request_id_of(about)
+        extra["request_id"] = request_id_for(about)
     log.info("%s %s -> %s", what, pk, status, extra=extra)
 
 

@@ -15,9 +15,9 @@ from backend.core.logging import (
     current_request_id,
     logging_config,
     new_request_id,
-    request_id_of,
+    request_id_for,
     request_id_set,
-    request_ids_of,
+    request_ids_by,
 )
 
 
@@ -68,10 +68,10 @@ def test_outside_a_request_the_id_is_a_dash():
 
 def test_work_for_several_requests_logs_each_object_under_the_request_it_came_with():
     came_with = {"text-1": "req-one-0001"}
-    with request_id_set("batch-000001"), request_ids_of(came_with.get):
-        assert request_id_of("text-1") == "req-one-0001"
-        assert request_id_of("notice-1") == "batch-000001"  # not one request's: the batch's own
-    assert request_id_of("text-1") == "-"
+    with request_id_set("batch-000001"), request_ids_by(came_with.get):
+        assert request_id_for("text-1") == "req-one-0001"
+        assert request_id_for("notice-1") == "batch-000001"  # not one request's: the batch's own
+    assert request_id_for("text-1") == "-"
 
 
 def test_an_offered_id_is_kept_only_when_it_looks_like_one():

@@ -176,13 +176,22 @@ def test_concurrent_webhooks_are_stored_and_answered_by_the_batch_thread(world, 
     assert Sale.objects.count() == 6
 
 
+def _waiting_in_request(request_id: str, sid: str, sender: str, body: str) -> _Waiting:
+    with request_id_set(request_id):  # each webhook hands its text over in its own request
+        return _Waiting(inbound.Text("twilio", sid, sender, "", body))
+
+
+def _status_lines(caplog, row) -> dict[str, str]:
+    """The request id of each status line logged about `row`."""
+    return {record.status: record.request_id for record in caplog.records
+            if getattr(record, "object", None) == row._meta.label and record.pk == str(row.pk)}
+
+
+@pytest.mark.django_db(transaction=True)  # committed, so the notice is sent from within the batch
 def test_each_text_of_a_batch_logs_under_its_webhooks_request_id_and_the_batch_under_its_own(world, caplog):
     ann, wms = world["ann"], world["wms"]
     webhooks = {"req-ann-0001": (ann.phone, "SOLD BCD470"), "req-wms-0001": (wms.phone, "SHIP PO-7001 SF SF1 ETA +2")}
-    waiting = []
-    for request_id, (sender, body) in webhooks.items():
-        with request_id_set(request_id):  # each webhook hands its text over in its own request
-            waiting.append(_Waiting(inbound.Text("twilio", f"SM{request_id}", sender, "", body)))
+    waiting = [_waiting_in_request(request_id, f"SM{request_id}", *text) for request_id, text in webhooks.items()]
     caplog.handler.addFilter(RequestIdFilter())  # as the log handlers do, when the line is written
 
     with caplog.at_level(logging.INFO):
@@ -192,18 +201,28 @@ def test_each_text_of_a_batch_logs_under_its_webhooks_request_id_and_the_batch_u
     batch_id = batch_line.request_id
     assert batch_id not in {*webhooks, "-"}
     texts = {message.provider_id: message for message in InboundMessage.objects.all()}
-    assert batch_line.requests == {str(texts[f"SM{request_id}"].pk): request_id for request_id in webhooks}
-
-    def request_ids(row) -> dict[str, str]:
-        return {record.status: record.request_id for record in caplog.records
-                if getattr(record, "object", None) == row._meta.label and record.pk == str(row.pk)}
-
+    assert batch_line.requests == {request_id: texts[f"SM{request_id}"].pk for request_id in webhooks}
     for request_id in webhooks:
         text = texts[f"SM{request_id}"]
-        assert request_ids(text) == {"received": request_id, "processed": request_id}
-        assert request_ids(OutboundMessage.objects.get(in_reply_to=text)) == {"sent_inline": request_id}
-    # The rep's notice of the shipment is the batch's work, sent later by the worker under the batch's id.
-    assert request_ids(OutboundMessage.objects.get(kind="shipment")) == {"queued": batch_id}
+        assert _status_lines(caplog, text) == {"received": request_id, "processed": request_id}
+        assert _status_lines(caplog, OutboundMessage.objects.get(in_reply_to=text)) == {"sent_inline": request_id}
+    # The rep's notice of the shipment is the batch's work, and so is its send.
+    notice = OutboundMessage.objects.get(kind="shipment")
+    assert _status_lines(caplog, notice) == {"queued": batch_id, "sending": batch_id, "sent": batch_id}
+
+
+def test_a_text_given_twice_in_one_batch_logs_under_the_webhook_whose_text_was_stored(world, caplog):
+    first, again = (_waiting_in_request(request_id, "SMtwice", world["ann"].phone, "STATUS")
+                    for request_id in ("req-first-01", "req-again-01"))
+    caplog.handler.addFilter(RequestIdFilter())
+
+    with caplog.at_level(logging.INFO):
+        Batcher()._handle_claimed([first, again])
+
+    text = InboundMessage.objects.get()
+    assert _status_lines(caplog, text) == {"received": "req-first-01", "processed": "req-first-01"}
+    [batch_line] = [record for record in caplog.records if record.getMessage() == "Texts handled together: 2"]
+    assert batch_line.requests == {"req-first-01": text.pk, "req-again-01": text.pk}
 
 
 def test_a_text_the_database_refuses_fails_its_own_webhook_and_no_other(world, monkeypatch):
