@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from backend.core.groups import send_to_groups
 from backend.crm.models import Customer, Opportunity, OpportunityStatus
 from backend.notifications.services import in_language_of, notify
-from backend.org.models import Role, User
+from backend.org.models import Branch, Region, Role, User
 from backend.org.scoping import manager_chains, scope
 from backend.reports import selectors
 from backend.reports.models import (
@@ -357,15 +357,15 @@ def dashboard_group(user_id: int) -> str:
 
 def dashboard_audience(rep: User) -> set[int]:
     """Every manager above `rep`, at every level, and every executive."""
-    return set(_audiences.of({rep.pk})[rep.pk][1])
+    return set(_audiences.of({rep.pk}).get(rep.pk, ()))
 
 
 class _Audiences:
-    """Each rep, and who watches the rep's sales. The tree of managers and the executives are read
-    once per change to the people, not after every batch of texts: a save or delete of a user
-    bumps a version in the shared cache once committed, and every process reads the tree again
-    when it sees a new version (and at least once a minute, for changes made without a save). A
-    rep's own row is read once."""
+    """Who watches each rep's sales, and where each branch is. The tree of managers, the executives
+    and the branches are read once per change to them, not after every batch of texts: a save or
+    delete of a user, branch or region bumps a version in the shared cache once committed, and
+    every process reads them again when it sees a new version (and at least once a minute, for
+    changes made without a save). Reps' own rows are never read: a sale carries its rep."""
 
     SECONDS = 60
     VERSION_KEY = "reports:people-version"
@@ -378,12 +378,13 @@ class _Audiences:
         with self._lock:
             self._manager_of: dict[int, int | None] = {}
             self._executives: frozenset[int] = frozenset()
-            self._known: dict[int, tuple[User, frozenset[int]]] = {}
+            self._places: dict[int, tuple[str, str]] = {}
             self._version: int | None = None
             self._until = 0.0
 
     def people_changed(self, **signal: Any) -> None:
-        """`post_save`/`post_delete` of a user: every process reads the tree again after commit."""
+        """`post_save`/`post_delete` of a user, branch or region: every process reads the tree again
+        after commit."""
         transaction.on_commit(self._bump, robust=True)  # robust: the change stands with the cache away
 
     def _bump(self) -> None:
@@ -392,43 +393,46 @@ class _Audiences:
         except ValueError:  # no version yet
             cache.set(self.VERSION_KEY, 1, timeout=None)
 
-    def of(self, rep_ids: set[int]) -> dict[int, tuple[User, frozenset[int]]]:
-        """Each existing rep of `rep_ids` (branch and region loaded) and the ids of their audience."""
-        version = cache.get(self.VERSION_KEY, 0)
+    def of(self, rep_ids: set[int]) -> dict[int, frozenset[int]]:
+        """The ids of the audience of each existing rep of `rep_ids`."""
         with self._lock:
-            stale = time.monotonic() > self._until or version != self._version
-            if stale or not rep_ids <= self._manager_of.keys():  # or a rep is new
-                self._read_tree(version)
-            missing = rep_ids - self._known.keys()
-            if missing:
-                reps = User.objects.select_related("branch__region").in_bulk(missing)
-                for rep_id, managers in manager_chains(reps, self._manager_of).items():
-                    self._known[rep_id] = (reps[rep_id], frozenset(self._executives | managers))
-            return {rep_id: self._known[rep_id] for rep_id in rep_ids if rep_id in self._known}
+            self._read_if_stale(rep_ids)
+            chains = manager_chains(rep_ids & self._manager_of.keys(), self._manager_of)
+            return {rep_id: frozenset(self._executives | managers) for rep_id, managers in chains.items()}
 
-    def _read_tree(self, version: int) -> None:
-        self._manager_of = dict(User.objects.values_list("pk", "manager_id"))
-        executives = User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True)
-        self._executives = frozenset(executives.values_list("pk", flat=True))
-        self._known = {}
-        self._version, self._until = version, time.monotonic() + self.SECONDS
+    def place(self, branch_id: int | None) -> tuple[str, str]:
+        """The branch's code and its region's name ("", "" for none)."""
+        with self._lock:
+            return self._places.get(branch_id, ("", "")) if branch_id is not None else ("", "")
+
+    def _read_if_stale(self, rep_ids: set[int]) -> None:
+        version = cache.get(self.VERSION_KEY, 0)
+        stale = time.monotonic() > self._until or version != self._version
+        if stale or not rep_ids <= self._manager_of.keys():  # or a rep is new
+            self._manager_of = dict(User.objects.values_list("pk", "manager_id"))
+            executives = User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True)
+            self._executives = frozenset(executives.values_list("pk", flat=True))
+            self._places = {pk: (code, region) for pk, code, region
+                            in Branch.objects.values_list("pk", "code", "region__name")}
+            self._version, self._until = version, time.monotonic() + self.SECONDS
 
 
 _audiences = _Audiences()
-post_save.connect(_audiences.people_changed, sender=User, dispatch_uid="reports.audiences")
-post_delete.connect(_audiences.people_changed, sender=User, dispatch_uid="reports.audiences")
+for _model in (User, Branch, Region):
+    post_save.connect(_audiences.people_changed, sender=_model, dispatch_uid=f"reports.audiences.{_model.__name__}")
+    post_delete.connect(_audiences.people_changed, sender=_model, dispatch_uid=f"reports.audiences.{_model.__name__}")
 
 
 def sale_event(sales: list[Sale], rep: User) -> dict:
     """The websocket event of one sale report: {"type", "id", "created", "data"}."""
     first = sales[0]
+    branch, region = _audiences.place(rep.branch_id)
     return {
         "type": "sale_recorded",
         "id": first.reference,
         "created": timezone.now().isoformat(),
         "data": {
-            "reference": first.reference, "rep_id": rep.pk, "rep": str(rep),
-            "branch": rep.branch.code if rep.branch else "", "region": rep.branch.region.name if rep.branch else "",
+            "reference": first.reference, "rep_id": rep.pk, "rep": str(rep), "branch": branch, "region": region,
             "product": first.product.code, "units": len(sales), "revenue": str(sum(s.unit_price for s in sales)),
             "customer": first.customer.name if first.customer_id else "",
             "sold_at": first.sold_at.isoformat(), "channel": first.channel,
@@ -439,16 +443,15 @@ def sale_event(sales: list[Sale], rep: User) -> dict:
 def dashboard_sales_recorded(*, reports: list[list[Sale]]) -> None:
     """Tell every dashboard above each rep that their sales were recorded: one message per
     dashboard for the lot (called after commit; best effort: a dashboard that misses one shows
-    the sale at its next refresh)."""
+    the sale at its next refresh). Each sale's rep is the one it was made with."""
     reports = [sales for sales in reports if sales]
     if not reports:
         return
     audiences = _audiences.of({sales[0].rep_id for sales in reports})
     events: dict[int, list[dict]] = defaultdict(list)
     for sales in reports:
-        rep, audience = audiences[sales[0].rep_id]
-        event = sale_event(sales, rep)
-        for user_id in audience:
+        event = sale_event(sales, sales[0].rep)
+        for user_id in audiences.get(sales[0].rep_id, ()):
             events[user_id].append(event)
     send_to_groups(
         (dashboard_group(user_id), {"type": "dashboard.events", "events": lot}) for user_id, lot in events.items()

@@ -171,6 +171,27 @@ def test_a_reported_sale_reaches_every_dashboard_above_the_rep(world, django_cap
         async_to_sync(_receive_soon)(layer, channels["m2"])
 
 
+def test_a_push_reads_nothing_of_its_rep_and_shows_a_branch_as_last_committed(
+        world, django_assert_num_queries, django_capture_on_commit_callbacks):
+    from backend.sales.services import sale_report
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(services.dashboard_group(world.m1.pk), channel)
+    sales = sale_report(rep=world.a, product_code="P1", quantity=1, channel="sms").sales
+    services.dashboard_audience(world.a)
+
+    with django_assert_num_queries(0):  # the sale brings its rep; the tree and the branches are known
+        services.dashboard_sales_recorded(reports=[sales])
+    with django_capture_on_commit_callbacks(execute=True):
+        world.a.branch.code = "BN2"
+        world.a.branch.save()
+    services.dashboard_sales_recorded(reports=[sales])
+
+    shown = [async_to_sync(layer.receive)(channel)["events"][0]["data"]["branch"] for _ in range(2)]
+    assert shown == ["BN", "BN2"]
+
+
 async def _receive_soon(layer, channel):
     return await asyncio.wait_for(layer.receive(channel), timeout=0.2)
 
