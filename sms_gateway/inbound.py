@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -260,21 +259,29 @@ def _in_language_of(message: InboundMessage, text: Any) -> str:
 
 
 def _rate_limited(messages: list[InboundMessage]) -> set[int]:
-    """Texts whose sender sent RATE_LIMIT others in the minute before them: one query for the
-    batch. Each text's count is its own subquery, so PostgreSQL reads it through the (sender,
-    received_at) index whatever it guesses: asked for all the batch's senders over one window, its
-    prepared plan scanned every text of that minute by time (7 ms at 200 texts a second)."""
+    """Texts whose sender sent RATE_LIMIT others in the minute before them: one statement for the
+    batch. Each text's count is a subquery of its own, so PostgreSQL reads it through the (sender,
+    received_at) index whatever plan it keeps: asked for all the batch's senders over one window,
+    its prepared plan scanned every text of that minute by time (7 ms at 200 texts a second).
+    Written out here: the ORM took 1.7 ms of CPU a batch to build the correlated count."""
     if not messages:
         return set()
-    earlier = InboundMessage.objects.filter(
-        sender=OuterRef("sender"),
-        received_at__gt=OuterRef("received_at") - RATE_WINDOW,
-        received_at__lte=OuterRef("received_at"),
-    ).exclude(pk=OuterRef("pk"))
-    counted = InboundMessage.objects.filter(pk__in=[message.pk for message in messages]).annotate(
-        earlier=Subquery(earlier.order_by().values("sender").annotate(n=Count("pk")).values("n"))
+    connection = connections[router.db_for_read(InboundMessage)]
+    meta, quote = InboundMessage._meta, connection.ops.quote_name
+    sender, received_at = (quote(meta.get_field(name).column) for name in ("sender", "received_at"))
+    earlier = (
+        f"SELECT COUNT(*) FROM {quote(meta.db_table)} WHERE {sender} = %s "  # noqa: S608  (names from the model)
+        f"AND {received_at} > %s AND {received_at} <= %s AND {quote(meta.pk.column)} <> %s"
     )
-    return set(counted.filter(earlier__gte=RATE_LIMIT).values_list("pk", flat=True))
+    moment = meta.get_field("received_at")
+    params: list[Any] = []
+    for message in messages:
+        since, until = (moment.get_db_prep_value(at, connection) for at in (message.received_at - RATE_WINDOW,
+                                                                            message.received_at))
+        params += [message.pk, message.sender, since, until, message.pk, RATE_LIMIT]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([f"SELECT %s WHERE ({earlier}) >= %s"] * len(messages)), params)
+        return {int(pk) for (pk,) in cursor.fetchall()}
 
 
 def _limited_outcome(message: InboundMessage, command: Command | ParseError, warned: set[str]) -> Outcome:
