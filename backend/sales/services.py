@@ -380,9 +380,11 @@ def shipments_record(requests: Sequence[ShipmentRequest], *, channel: str) -> li
 
 
 def _orders_to_ship(requests: Sequence[ShipmentRequest]) -> dict[str, Order]:
-    """The orders the requests name, locked, by every form of their number."""
+    """The orders the requests name, locked, by every form of their number. Only the orders are
+    locked: their reps' and customers' rows, read with them, stay free for the rest of the batch
+    and for other processes (a sale's reference to its rep waits for no shipment)."""
     forms = {form for request in requests for form in order_number_forms(request.order_number)}
-    orders = Order.objects.select_for_update().select_related("customer", "rep").filter(number__in=forms)
+    orders = Order.objects.select_for_update(of=("self",)).select_related("customer", "rep").filter(number__in=forms)
     return {order.number: order for order in orders.order_by("pk")}
 
 

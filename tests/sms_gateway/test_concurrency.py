@@ -1,5 +1,5 @@
 """Real concurrency (PostgreSQL): the same VIN texted by two reps at once, and Twilio delivering
-one message twice at once, each give one sale."""
+one message twice at once, each give one sale; a SHIP being handled holds its order, not its rep."""
 
 import threading
 
@@ -60,3 +60,24 @@ def test_one_message_delivered_twice_at_once_is_handled_once():
     assert message.status == InboundStatus.PROCESSED
     assert Sale.objects.filter(reference=message.reference).count() == 2
     assert message.reply in replies and all(reply in (None, message.reply) for reply in replies)
+
+
+def test_a_shipment_being_recorded_locks_its_order_and_not_the_orders_rep():
+    from django.db import connections, transaction
+
+    from backend.sales.models import Order
+    from backend.sales.services import ShipmentRequest, _orders_to_ship
+
+    demo.seed()
+    order = Order.objects.get(number="PO-1001")
+    with transaction.atomic():
+        _orders_to_ship([ShipmentRequest(actor=order.rep, order_number="PO-1001")])
+        other = connections.create_connection("default")  # another process's connection
+        try:
+            with other.cursor() as cursor:
+                # What a foreign-key check of a new sale by this rep takes: it must not wait for the shipment.
+                cursor.execute("SELECT 1 FROM org_user WHERE id = %s FOR KEY SHARE NOWAIT", [order.rep_id])
+                with pytest.raises(Exception, match="could not obtain lock"):
+                    cursor.execute("SELECT 1 FROM sales_order WHERE id = %s FOR UPDATE NOWAIT", [order.pk])
+        finally:
+            other.close()
