@@ -172,12 +172,11 @@ def test_a_reported_sale_reaches_every_dashboard_above_the_rep(world, django_cap
 
 
 def test_a_push_reads_nothing_of_its_rep_and_shows_a_branch_as_last_committed(
-        world, django_assert_num_queries, django_capture_on_commit_callbacks):
+        world, monkeypatch, django_assert_num_queries, django_capture_on_commit_callbacks):
     from backend.sales.services import sale_report
 
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(services.dashboard_group(world.m1.pk), channel)
+    pushed = []
+    monkeypatch.setattr(services, "send_to_groups", lambda messages: pushed.extend(messages))
     sales = sale_report(rep=world.a, product_code="P1", quantity=1, channel="sms").sales
     services.dashboard_audience(world.a)
 
@@ -188,7 +187,8 @@ def test_a_push_reads_nothing_of_its_rep_and_shows_a_branch_as_last_committed(
         world.a.branch.save()
     services.dashboard_sales_recorded(reports=[sales])
 
-    shown = [async_to_sync(layer.receive)(channel)["events"][0]["data"]["branch"] for _ in range(2)]
+    shown = [message["events"][0]["data"]["branch"] for group, message in pushed
+             if group == services.dashboard_group(world.m1.pk)]
     assert shown == ["BN", "BN2"]
 
 
