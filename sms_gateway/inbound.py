@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 RATE_LIMIT = 20
 RATE_WINDOW = timedelta(seconds=60)
 RATE_LIMITED = "rate_limited"
+# Texts counted in one statement: SQLite takes at most 500 terms in a UNION.
+RATE_CHUNK = 200
 BILINGUAL = ("en", "zh-hans")
 OPEN = (InboundStatus.RECEIVED, InboundStatus.FAILED)
 FINISHED_FIELDS = ["status", "error", "reply", "reference", "created_type", "created_id", "processed_at",
@@ -274,14 +276,17 @@ def _rate_limited(messages: list[InboundMessage]) -> set[int]:
         f"AND {received_at} > %s AND {received_at} <= %s AND {quote(meta.pk.column)} <> %s"
     )
     moment = meta.get_field("received_at")
-    params: list[Any] = []
-    for message in messages:
-        since, until = (moment.get_db_prep_value(at, connection) for at in (message.received_at - RATE_WINDOW,
-                                                                            message.received_at))
-        params += [message.pk, message.sender, since, until, message.pk, RATE_LIMIT]
+    limited = set()
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join([f"SELECT %s WHERE ({earlier}) >= %s"] * len(messages)), params)
-        return {int(pk) for (pk,) in cursor.fetchall()}
+        for start in range(0, len(messages), RATE_CHUNK):
+            chunk, params = messages[start:start + RATE_CHUNK], []
+            for message in chunk:
+                since, until = (moment.get_db_prep_value(at, connection)
+                                for at in (message.received_at - RATE_WINDOW, message.received_at))
+                params += [message.pk, message.sender, since, until, message.pk, RATE_LIMIT]
+            cursor.execute(" UNION ALL ".join([f"SELECT %s WHERE ({earlier}) >= %s"] * len(chunk)), params)
+            limited.update(int(pk) for (pk,) in cursor.fetchall())
+    return limited
 
 
 def _limited_outcome(message: InboundMessage, command: Command | ParseError, warned: set[str]) -> Outcome:

@@ -356,7 +356,8 @@ def dashboard_group(user_id: int) -> str:
 
 
 def dashboard_audience(rep: User) -> set[int]:
-    """Every manager above `rep`, at every level, and every executive."""
+    """Every manager above `rep`, at every level, and every executive (none for a user who does
+    not exist)."""
     return set(_audiences.of({rep.pk}).get(rep.pk, ()))
 
 
@@ -402,19 +403,27 @@ class _Audiences:
 
     def place(self, branch_id: int | None) -> tuple[str, str]:
         """The branch's code and its region's name ("", "" for none)."""
+        if branch_id is None:
+            return "", ""
         with self._lock:
-            return self._places.get(branch_id, ("", "")) if branch_id is not None else ("", "")
+            if branch_id not in self._places:  # a branch made since, with no save to tell of it
+                self._read_places()
+            return self._places.get(branch_id, ("", ""))
 
     def _read_if_stale(self, rep_ids: set[int]) -> None:
+        """Read the tree again if it is old or another process changed it (the caller holds the lock)."""
         version = cache.get(self.VERSION_KEY, 0)
         stale = time.monotonic() > self._until or version != self._version
         if stale or not rep_ids <= self._manager_of.keys():  # or a rep is new
             self._manager_of = dict(User.objects.values_list("pk", "manager_id"))
             executives = User.objects.filter(Q(role=Role.EXECUTIVE) | Q(is_superuser=True), is_active=True)
             self._executives = frozenset(executives.values_list("pk", flat=True))
-            self._places = {pk: (code, region) for pk, code, region
-                            in Branch.objects.values_list("pk", "code", "region__name")}
+            self._read_places()
             self._version, self._until = version, time.monotonic() + self.SECONDS
+
+    def _read_places(self) -> None:
+        self._places = {pk: (code, region) for pk, code, region
+                        in Branch.objects.values_list("pk", "code", "region__name")}
 
 
 _audiences = _Audiences()

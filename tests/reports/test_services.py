@@ -192,6 +192,15 @@ def test_a_push_reads_nothing_of_its_rep_and_shows_a_branch_as_last_committed(
     assert shown == ["BN", "BN2"]
 
 
+def test_a_branch_made_without_a_save_is_read_when_a_push_first_names_it(world):
+    from backend.org.models import Branch
+
+    services.dashboard_audience(world.a)  # the tree and the branches are read
+    [east] = Branch.objects.bulk_create([Branch(code="BE", name="East", region=world.a.branch.region)])  # no signal
+
+    assert services._audiences.place(east.pk) == ("BE", "North")
+
+
 async def _receive_soon(layer, channel):
     return await asyncio.wait_for(layer.receive(channel), timeout=0.2)
 

@@ -305,7 +305,9 @@ def test_after_a_batch_the_thread_waits_for_the_senders_it_answered(settings):
     assert sizes == [3, 3]  # …and the second batch waited for the other two
 
 
-def test_a_batch_limits_the_texts_of_a_flooding_sender_and_no_other(world):
+@pytest.mark.parametrize("chunk", [inbound.RATE_CHUNK, 5], ids=["one statement", "counted in chunks"])
+def test_a_batch_limits_the_texts_of_a_flooding_sender_and_no_other(world, monkeypatch, chunk):
+    monkeypatch.setattr(inbound, "RATE_CHUNK", chunk)
     ann, bo = world["ann"], world["bo"]
 
     replies = handle_together(*[(ann.phone, "STATUS")] * (inbound.RATE_LIMIT + 2), (bo.phone, "STATUS"))

@@ -63,7 +63,7 @@ def test_one_message_delivered_twice_at_once_is_handled_once():
 
 
 def test_a_shipment_being_recorded_locks_its_order_and_not_the_orders_rep():
-    from django.db import connections, transaction
+    from django.db import OperationalError, connections, transaction
 
     from backend.sales.models import Order
     from backend.sales.services import ShipmentRequest, _orders_to_ship
@@ -77,7 +77,8 @@ def test_a_shipment_being_recorded_locks_its_order_and_not_the_orders_rep():
             with other.cursor() as cursor:
                 # What a foreign-key check of a new sale by this rep takes: it must not wait for the shipment.
                 cursor.execute("SELECT 1 FROM org_user WHERE id = %s FOR KEY SHARE NOWAIT", [order.rep_id])
-                with pytest.raises(Exception, match="could not obtain lock"):
+                with pytest.raises(OperationalError) as held:
                     cursor.execute("SELECT 1 FROM sales_order WHERE id = %s FOR UPDATE NOWAIT", [order.pk])
+                assert held.value.__cause__.sqlstate == "55P03"  # lock_not_available
         finally:
             other.close()
