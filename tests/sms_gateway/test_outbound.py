@@ -290,42 +290,44 @@ def test_a_requeued_row_that_was_sent_is_not_sent_again(fake_twilio, committed):
     assert len(fake_twilio.messages) == 1 and fake_twilio.attempts == 1
 
 
-def test_a_text_of_a_task_someone_else_claimed_meanwhile_is_not_sent_again(outbox, committed, monkeypatch):
+def _one_task_of_two(outbox, committed, monkeypatch, first: dict, second: dict, wrap) -> tuple:
+    """Two committed texts, queued again and sent by one task, whose `deliver` is `wrap(first,
+    second, real_deliver)`: what happens between the task's read of its rows and its sends."""
     with committed():
-        first, second = queue(to="+8613800000001"), queue(to="+8613800000002")
+        rows = queue(**first), queue(**second)
     outbox.clear()
     OutboundMessage.objects.update(status=OutboundStatus.QUEUED)
-    real_deliver = tasks.outbound.deliver
+    monkeypatch.setattr(tasks.outbound, "deliver", wrap(*rows, tasks.outbound.deliver))
+    tasks.send_outbound_many([row.pk for row in rows])
+    return rows
 
-    def another_worker_takes_the_second(message_id, **kwargs):
-        if message_id == first.pk:  # the task has read both rows; another worker claims the second now
-            assert real_deliver(second.pk) is None
-        return real_deliver(message_id, **kwargs)
 
-    monkeypatch.setattr(tasks.outbound, "deliver", another_worker_takes_the_second)
+def test_a_text_of_a_task_someone_else_claimed_meanwhile_is_not_sent_again(outbox, committed, monkeypatch):
+    def another_worker_takes_the_second(first, second, real_deliver):
+        def deliver(message_id, **kwargs):
+            if message_id == first.pk:  # the task has read both rows; another worker claims the second now
+                assert real_deliver(second.pk) is None
+            return real_deliver(message_id, **kwargs)
+        return deliver
 
-    tasks.send_outbound_many([first.pk, second.pk])
+    first, second = _one_task_of_two(outbox, committed, monkeypatch, {"to": "+8613800000001"},
+                                     {"to": "+8613800000002"}, another_worker_takes_the_second)
 
     assert sorted(sent.to for sent in outbox) == [first.to, second.to]  # each once
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {OutboundStatus.SENT}
 
 
 def test_a_stop_that_comes_in_while_a_task_sends_stops_its_later_texts(outbox, committed, monkeypatch):
-    with committed():
-        first, second = queue(body="PO-1 shipped"), queue(body="PO-2 shipped")
-    outbox.clear()
-    OutboundMessage.objects.update(status=OutboundStatus.QUEUED)
-    real_deliver = tasks.outbound.deliver
+    def stop_after_the_first(first, second, real_deliver):
+        def deliver(message_id, **kwargs):
+            later = real_deliver(message_id, **kwargs)
+            if message_id == first.pk:  # the task read both rows before this STOP
+                optout_set(phone=TO, active=True, source="keyword")
+            return later
+        return deliver
 
-    def stop_after_the_first(message_id, **kwargs):
-        later = real_deliver(message_id, **kwargs)
-        if message_id == first.pk:  # the task read both rows before this STOP
-            optout_set(phone=TO, active=True, source="keyword")
-        return later
-
-    monkeypatch.setattr(tasks.outbound, "deliver", stop_after_the_first)
-
-    tasks.send_outbound_many([first.pk, second.pk])
+    first, second = _one_task_of_two(outbox, committed, monkeypatch, {"body": "PO-1 shipped"},
+                                     {"body": "PO-2 shipped"}, stop_after_the_first)
 
     assert [sent.body for sent in outbox] == ["PO-1 shipped"]
     assert OutboundMessage.objects.get(pk=second.pk).status == OutboundStatus.SUPPRESSED
