@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from audit.context import Door, current_actor
 from backend.core.queries import Copied, PerRow, insert_copies
+from backend.core.sync import stamp_for
 
 
 class DoorHistory(models.Model):
@@ -69,17 +70,41 @@ def bulk_create_with_door_history(objs: list[Any], model: type[models.Model], *,
     return created
 
 
+def update_with_door_history(objs: Sequence[Any], model: type[models.Model], *, users: list[Any],
+                             **values: Any) -> None:
+    """`save(update_fields=...)` of the same `values` on each of `objs`, in one UPDATE, with one
+    history row (`~`) per object stamped like a save's: the door of `audit.context` and `users[i]` as
+    the person behind the change of `objs[i]`. A `TimeStamped` row's `updated_at` and `sync_stamp` move
+    as a save moves them. The objects take the values too. Sends no signals."""
+    if not objs:
+        return
+    using = router.db_for_write(model)
+    if hasattr(model, "sync_stamp"):
+        values = {**values, "updated_at": timezone.now(), "sync_stamp": stamp_for(using)}
+    with transaction.atomic(using=using, savepoint=False):
+        model._default_manager.filter(pk__in=[obj.pk for obj in objs]).update(**values)
+        for obj in objs:
+            for name, value in values.items():
+                if name != "sync_stamp":  # an expression here: the row holds the number
+                    setattr(obj, name, value)
+        if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            user_ids = [getattr(user, "pk", user) for user in users]
+            for start in range(0, len(objs), COPY_CHUNK):
+                _copy_to_history(model, objs[start:start + COPY_CHUNK], user_ids[start:start + COPY_CHUNK],
+                                 change="~")
+
+
 # Rows per copying statement: three parameters a row stay well under SQLite's and PostgreSQL's limits.
 COPY_CHUNK = 1000
 
 
-def _copy_to_history(model: type[models.Model], objs: list[Any], user_ids: list[Any]) -> None:
+def _copy_to_history(model: type[models.Model], objs: Sequence[Any], user_ids: list[Any], *, change: str = "+") -> None:
     """INSERT INTO history (tracked columns, stamps, user) SELECT them FROM the table, for `objs`."""
     history_model = _history_model(model)
     actor = current_actor()
     insert_copies(history_model, model, [obj.pk for obj in objs], {
         **{field.name: Copied(field.column) for field in history_model.tracked_fields},
-        "history_date": timezone.now(), "history_change_reason": "", "history_type": "+",
+        "history_date": timezone.now(), "history_change_reason": "", "history_type": change,
         "history_door": actor.door, "history_api_key_name": getattr(actor.api_key, "name", "") or "",
         "history_user": PerRow(user_ids),
     })

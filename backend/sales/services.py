@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.context import acting_as
-from audit.history import bulk_create_with_door_history
+from audit.history import bulk_create_with_door_history, update_with_door_history
 from backend.core.errors import ApplicationError, Forbidden, NotFound
 from backend.core.models import FieldReport
 from backend.crm.models import Customer
@@ -414,11 +414,14 @@ def _ship(requests: Sequence[ShipmentRequest], accepted: dict[int, Order], chann
         for (n, order), report in zip(accepted.items(), reports, strict=True)
     }
     bulk_create_with_door_history(list(shipments.values()), Shipment, users=[requests[n].actor for n in shipments])
+    # Two texts for one order: shipped once, by the first. The order's history names who shipped
+    # it, as the shipment's does.
+    shipped_by = {}
     for n, order in accepted.items():
-        if order.status == OrderStatus.CONFIRMED:  # two texts for one order: shipped once
-            with acting_as(requests[n].actor):  # the order's history names who shipped it, as the shipment's does
-                order.status = OrderStatus.SHIPPED
-                order.save(update_fields=["status", "updated_at"])
+        if order.status == OrderStatus.CONFIRMED:
+            shipped_by.setdefault(order.pk, (order, requests[n].actor))
+    update_with_door_history([order for order, _ in shipped_by.values()], Order,
+                             users=[actor for _, actor in shipped_by.values()], status=OrderStatus.SHIPPED)
     notify_many([_shipment_notice(shipment) for shipment in shipments.values()])
     return shipments
 

@@ -77,6 +77,32 @@ def test_rows_written_in_bulk_get_the_history_a_save_would_write(db, monkeypatch
             sale.id, sale.rep_id, sale.sync_stamp, sale.created_at, sale.unit_price, sale.reference)
 
 
+@pytest.mark.parametrize("chunk", [1000, 1])
+def test_rows_updated_together_get_the_history_a_save_would_write(db, monkeypatch, chunk):
+    monkeypatch.setattr("audit.history.COPY_CHUNK", chunk)
+    from audit.history import update_with_door_history
+    from backend.sales.models import Order, OrderStatus
+    from tests.factories import OrderFactory
+
+    ann, bo = RepFactory(), RepFactory()
+    first, second, other = (OrderFactory(status=OrderStatus.CONFIRMED) for _ in range(3))
+    before = {pk: (stamp, at) for pk, stamp, at in Order.objects.values_list("pk", "sync_stamp", "updated_at")}
+    with acting(user=None, door=Door.SMS):
+        update_with_door_history([first, second], Order, users=[ann, bo], status=OrderStatus.SHIPPED)
+
+    assert first.status == second.status == OrderStatus.SHIPPED
+    for order, person in ((first, ann), (second, bo)):
+        stored = Order.objects.get(pk=order.pk)
+        stamp, updated_at = before[order.pk]
+        # Moved as a save moves them, so clients pull the change (on PostgreSQL, this test's one
+        # transaction gives every write the same stamp).
+        assert stored.status == OrderStatus.SHIPPED and stored.sync_stamp >= stamp and stored.updated_at > updated_at
+        row = Order.history.filter(id=order.pk).latest()
+        assert (row.history_type, row.history_door, row.history_user_id, row.status, row.sync_stamp) == (
+            "~", Door.SMS, person.pk, OrderStatus.SHIPPED, stored.sync_stamp)
+    assert Order.objects.get(pk=other.pk).status == OrderStatus.CONFIRMED and other.history.count() == 1
+
+
 def test_history_tables_index_the_record_the_date_and_the_person_only():
     """Every index of a history table is one more write on every change: only what is read."""
     from django.apps import apps

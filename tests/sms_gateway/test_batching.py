@@ -73,6 +73,9 @@ def test_a_mixed_batch_gets_the_replies_and_records_each_text_gets_alone(world):
     history = Sale.history.filter(serial=VIN).get()
     assert (history.history_door, history.history_user) == ("sms", bo)
     assert Shipment.history.get().history_user == wms
+    shipped = Order.history.filter(id=world["order"].pk).latest()
+    assert (shipped.status, shipped.history_type, shipped.history_door, shipped.history_user) == (
+        OrderStatus.SHIPPED, "~", "sms", wms)
     assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed", "rejected"}
     assert OutboundMessage.objects.filter(kind="reply", status=OutboundStatus.SENT_INLINE).count() == 6
     # The rep of the order is texted through the queue.
