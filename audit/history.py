@@ -63,10 +63,7 @@ def bulk_create_with_door_history(objs: list[Any], model: type[models.Model], *,
     # The rows and their history, or neither.
     with transaction.atomic(using=router.db_for_write(model), savepoint=False):
         created = model._default_manager.bulk_create(objs)
-        if created and getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-            user_ids = [getattr(user, "pk", user) for user in users]
-            for start in range(0, len(created), COPY_CHUNK):
-                _copy_to_history(model, created[start:start + COPY_CHUNK], user_ids[start:start + COPY_CHUNK])
+        _copy_to_history(model, created, users, change="+")
     return created
 
 
@@ -87,18 +84,24 @@ def update_with_door_history(objs: Sequence[Any], model: type[models.Model], *, 
             for name, value in values.items():
                 if name != "sync_stamp":  # an expression here: the row holds the number
                     setattr(obj, name, value)
-        if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-            user_ids = [getattr(user, "pk", user) for user in users]
-            for start in range(0, len(objs), COPY_CHUNK):
-                _copy_to_history(model, objs[start:start + COPY_CHUNK], user_ids[start:start + COPY_CHUNK],
-                                 change="~")
+        _copy_to_history(model, objs, users, change="~")
 
 
 # Rows per copying statement: three parameters a row stay well under SQLite's and PostgreSQL's limits.
 COPY_CHUNK = 1000
 
 
-def _copy_to_history(model: type[models.Model], objs: Sequence[Any], user_ids: list[Any], *, change: str = "+") -> None:
+def _copy_to_history(model: type[models.Model], objs: Sequence[Any], users: Sequence[Any], *, change: str) -> None:
+    """One history row (`change`: "+" or "~") per object of `objs`, `users[i]` behind `objs[i]`, copied
+    by the database from the rows as stored, COPY_CHUNK rows a statement (unless history is off)."""
+    if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    user_ids = [getattr(user, "pk", user) for user in users]
+    for start in range(0, len(objs), COPY_CHUNK):
+        _copy_chunk(model, objs[start:start + COPY_CHUNK], user_ids[start:start + COPY_CHUNK], change)
+
+
+def _copy_chunk(model: type[models.Model], objs: Sequence[Any], user_ids: list[Any], change: str) -> None:
     """INSERT INTO history (tracked columns, stamps, user) SELECT them FROM the table, for `objs`."""
     history_model = _history_model(model)
     actor = current_actor()

@@ -416,12 +416,11 @@ def _ship(requests: Sequence[ShipmentRequest], accepted: dict[int, Order], chann
     bulk_create_with_door_history(list(shipments.values()), Shipment, users=[requests[n].actor for n in shipments])
     # Two texts for one order: shipped once, by the first. The order's history names who shipped
     # it, as the shipment's does.
-    shipped_by = {}
+    shipper_of: dict[Order, Any] = {}  # a model instance hashes by its primary key
     for n, order in accepted.items():
         if order.status == OrderStatus.CONFIRMED:
-            shipped_by.setdefault(order.pk, (order, requests[n].actor))
-    update_with_door_history([order for order, _ in shipped_by.values()], Order,
-                             users=[actor for _, actor in shipped_by.values()], status=OrderStatus.SHIPPED)
+            shipper_of.setdefault(order, requests[n].actor)
+    update_with_door_history(list(shipper_of), Order, users=list(shipper_of.values()), status=OrderStatus.SHIPPED)
     notify_many([_shipment_notice(shipment) for shipment in shipments.values()])
     return shipments
 
