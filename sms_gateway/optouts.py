@@ -2,16 +2,29 @@
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from sms_gateway.models import OptOut
+from sms_gateway.models import OptOut, OutboundMessage
 
 
 def opted_out_to() -> Exists:
     """For a query of texts: whether the number each goes `to` texted STOP (no query of its own)."""
     return Exists(OptOut.objects.filter(phone=OuterRef("to"), is_active=True))
+
+
+def not_opted_out_sql() -> str:
+    """`opted_out_to`, negated and written out as SQL, for a statement about one text of the
+    outbound table (`backend.core.queries.update_row`)."""
+    connection = connections[router.db_for_read(OptOut)]
+    quote = connection.ops.quote_name
+    column = OptOut._meta.get_field
+    to = f"{quote(OutboundMessage._meta.db_table)}.{quote(OutboundMessage._meta.get_field('to').column)}"
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {quote(OptOut._meta.db_table)} o "  # noqa: S608  (names from the models)
+        f"WHERE o.{quote(column('phone').column)} = {to} AND o.{quote(column('is_active').column)})"
+    )
 
 
 def opted_out(phones: Iterable[str]) -> set[str]:

@@ -11,16 +11,16 @@ from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from backend.core.logging import RedactSecretsFilter
 from backend.core.metrics import SMS_OUTBOUND, count_status, count_written
 from backend.core.phones import to_e164
-from backend.core.queries import Copied, PerRow, insert_copies
+from backend.core.queries import Copied, PerRow, insert_copies, update_row
 from sms_gateway import segments
 from sms_gateway.models import InboundMessage, OutboundMessage, OutboundStatus
-from sms_gateway.optouts import opted_out, opted_out_to, optout_set
+from sms_gateway.optouts import not_opted_out_sql, opted_out, opted_out_to, optout_set
 from sms_gateway.providers import get_provider
 from sms_gateway.providers.base import UNSUBSCRIBED, PermanentSendError, SendError, TransientSendError
 
@@ -165,14 +165,14 @@ def deliver(message_id: int, *, read: OutboundMessage | None = None) -> RetryLat
     reply) still not opted out: sends before it in the task take time, and a STOP or another
     worker's attempt may have come in meanwhile. Otherwise the row is read again here."""
     now = timezone.now()
-    queued = OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.QUEUED)
-    if read is not None and _claim(_as_read(queued, read), now):
-        message = read
-        message.status, message.attempts, message.opted_out = OutboundStatus.SENDING, read.attempts + 1, False
-    elif _claim(queued, now):
-        message = _with_opt_out().get(pk=message_id)
+    if read is not None and _claim(read, now, unless_opted_out=not read.is_reply):
+        read.opted_out = False
     else:
-        return None  # sent, being sent, suppressed or failed: never twice
+        read = read_queued([message_id]).get(message_id)
+        if read is None or not _claim(read, now):
+            return None  # sent, being sent, suppressed or failed: never twice
+    message = read
+    message.status, message.attempts, message.sending_since = OutboundStatus.SENDING, read.attempts + 1, now
     count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENDING)
     if not message.is_reply and message.opted_out:
         _set(message, status=OutboundStatus.SUPPRESSED)
@@ -199,16 +199,14 @@ def _with_opt_out() -> QuerySet[OutboundMessage]:
     return OutboundMessage.objects.annotate(opted_out=opted_out_to())
 
 
-def _as_read(queued: QuerySet[OutboundMessage], read: OutboundMessage) -> QuerySet[OutboundMessage]:
-    """`queued`, if no attempt was made since `read` and no STOP stands in its way."""
-    unchanged = queued.filter(attempts=read.attempts)
-    return unchanged if read.is_reply else unchanged.filter(~opted_out_to())
-
-
-def _claim(rows: QuerySet[OutboundMessage], now: datetime) -> bool:
-    """Mark the row `sending`, if `rows` still holds it: whoever does so sends it."""
-    return bool(rows.update(
-        status=OutboundStatus.SENDING, attempts=F("attempts") + 1, sending_since=now, status_changed_at=now
+def _claim(read: OutboundMessage, now: datetime, *, unless_opted_out: bool = False) -> bool:
+    """Mark the row `sending` if it is still queued as it was `read` (no attempt made since) and,
+    `unless_opted_out`, its number has not texted STOP: whoever does so sends it."""
+    sending = {"status": OutboundStatus.SENDING, "sending_since": now, "status_changed_at": now}
+    return bool(update_row(
+        OutboundMessage, read.pk, {**sending, "attempts": read.attempts + 1},
+        where={"status": OutboundStatus.QUEUED, "attempts": read.attempts},
+        condition=not_opted_out_sql() if unless_opted_out else "",
     ))
 
 
@@ -220,8 +218,9 @@ def _status_callback(provider: Any, message: OutboundMessage) -> str | None:
 
 
 def _set(message: OutboundMessage, **fields: Any) -> None:
-    updated = OutboundMessage.objects.filter(pk=message.pk, status=OutboundStatus.SENDING).update(
-        status_changed_at=timezone.now(), **fields
+    updated = update_row(
+        OutboundMessage, message.pk, {"status_changed_at": timezone.now(), **fields},
+        where={"status": OutboundStatus.SENDING},
     )
     if updated and "status" in fields:  # update() sends no signal: counted here for /metrics
         count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message.pk, fields["status"])
