@@ -167,6 +167,8 @@ def _strip_edges(text: str, keep: str = "") -> str:
 
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", _as_text(text))
+    if text.isprintable():  # holds no control at all: most texts, spared the look at each character
+        return text
     return "".join(" " if _is_control(c) else c for c in text)
 
 
