@@ -17,7 +17,7 @@ def opted_out_to() -> Exists:
 def not_opted_out_sql() -> str:
     """`opted_out_to`, negated and written out as SQL, for a statement about one text of the
     outbound table (`backend.core.queries.update_row`)."""
-    connection = connections[router.db_for_read(OptOut)]
+    connection = connections[router.db_for_write(OutboundMessage)]
     quote = connection.ops.quote_name
     column = OptOut._meta.get_field
     to = f"{quote(OutboundMessage._meta.db_table)}.{quote(OutboundMessage._meta.get_field('to').column)}"

@@ -165,14 +165,15 @@ def deliver(message_id: int, *, read: OutboundMessage | None = None) -> RetryLat
     reply) still not opted out: sends before it in the task take time, and a STOP or another
     worker's attempt may have come in meanwhile. Otherwise the row is read again here."""
     now = timezone.now()
-    if read is not None and _claim(read, now, unless_opted_out=not read.is_reply):
-        read.opted_out = False
-    else:
-        read = read_queued([message_id]).get(message_id)
-        if read is None or not _claim(read, now):
-            return None  # sent, being sent, suppressed or failed: never twice
     message = read
-    message.status, message.attempts, message.sending_since = OutboundStatus.SENDING, read.attempts + 1, now
+    if message is not None and _claim(message, now, unless_opted_out=not message.is_reply):
+        message.opted_out = False
+    else:
+        message = read_queued([message_id]).get(message_id)
+        # None: sent, being sent, suppressed or failed; a failed claim: another attempt came first.
+        if message is None or not _claim(message, now):
+            return None  # never twice
+    message.status, message.attempts, message.sending_since = OutboundStatus.SENDING, message.attempts + 1, now
     count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message_id, OutboundStatus.SENDING)
     if not message.is_reply and message.opted_out:
         _set(message, status=OutboundStatus.SUPPRESSED)
@@ -222,7 +223,7 @@ def _set(message: OutboundMessage, **fields: Any) -> None:
         OutboundMessage, message.pk, {"status_changed_at": timezone.now(), **fields},
         where={"status": OutboundStatus.SENDING},
     )
-    if updated and "status" in fields:  # update() sends no signal: counted here for /metrics
+    if updated and "status" in fields:  # update_row sends no signal: counted here for /metrics
         count_status(SMS_OUTBOUND, OutboundMessage._meta.label, message.pk, fields["status"])
 
 

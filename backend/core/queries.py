@@ -44,21 +44,23 @@ def save_fields_each(instances: list[M], fields: list[str]) -> None:
 def update_row(
     model: type[Model], pk: Any, values: Mapping[str, Any], *, where: Mapping[str, Any], condition: str = ""
 ) -> int:
-    """Set `values` on the row `pk` if its fields hold the values in `where` and the SQL `condition`
-    holds (it may name the model's table): the number of rows changed, 0 or 1. The statement is
-    written out rather than built by the ORM, for a write made once per item of a busy loop (the
-    worker claims and records each text it sends), where building it took longer than running it.
-    Plain values only; sends no signals."""
+    """Set `values` on the row `pk` if its fields hold the values in `where` (None: IS NULL) and the
+    SQL `condition` holds: the number of rows changed, 0 or 1. The statement is written out rather
+    than built by the ORM, for a write made once per item of a busy loop (the worker claims and
+    records each text it sends), where building it took longer than running it. Plain values of
+    the model's own columns only; `condition` is constant SQL (no values, no %) and may name the
+    model's table. Sends no signals."""
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
 
-    def terms(fields: Mapping[str, Any], joiner: str) -> tuple[str, list[Any]]:
+    def terms(fields: Mapping[str, Any], joiner: str, *, null: str) -> tuple[str, list[Any]]:
         columns = {model._meta.get_field(name): value for name, value in fields.items()}
-        sql = joiner.join(f"{quote(field.column)} = %s" for field in columns)
-        return sql, [field.get_db_prep_save(value, connection) for field, value in columns.items()]
+        given = {field: value for field, value in columns.items() if value is not None}
+        sql = joiner.join(f"{quote(field.column)} {'= %s' if field in given else null}" for field in columns)
+        return sql, [field.get_db_prep_save(value, connection) for field, value in given.items()]
 
-    assignments, params = terms(values, ", ")
-    conditions, condition_params = terms({model._meta.pk.name: pk, **where}, " AND ")
+    assignments, params = terms(values, ", ", null="= NULL")
+    conditions, condition_params = terms({model._meta.pk.name: pk, **where}, " AND ", null="IS NULL")
     statement = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {conditions}"  # noqa: S608  (names from the model)
     if condition:
         statement += f" AND {condition}"

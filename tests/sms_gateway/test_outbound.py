@@ -15,7 +15,7 @@ from backend.notifications.services import Notice, notify, notify_many, user_gro
 from sms_gateway import tasks
 from sms_gateway.models import InboundMessage, InboundStatus, OptOut, OutboundMessage, OutboundStatus
 from sms_gateway.optouts import optout_set
-from sms_gateway.outbound import MAX_ATTEMPTS, Outgoing, backoff_seconds, deliver, queue_many, queue_sms
+from sms_gateway.outbound import MAX_ATTEMPTS, Outgoing, backoff_seconds, deliver, queue_many, queue_sms, read_queued
 from sms_gateway.segments import count
 from tests.factories import RepFactory
 
@@ -351,6 +351,20 @@ def test_an_attempt_made_since_a_task_read_its_text_counts_towards_giving_up(fak
     message.refresh_from_db()
     assert (message.status, message.attempts) == (OutboundStatus.FAILED, MAX_ATTEMPTS)
     assert message.error.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+
+
+def test_a_text_to_a_number_that_texted_start_again_goes_at_the_first_claim(outbox):
+    optout_set(phone=TO, active=True, source="keyword")
+    optout_set(phone=TO, active=False, source="keyword")  # START
+    message = queue()  # not handed over: sent below as its task would
+    read = read_queued([message.pk])[message.pk]
+
+    with CaptureQueriesContext(connection) as queries:
+        deliver(message.pk, read=read)
+
+    assert [sent.to for sent in outbox] == [TO]
+    assert OutboundMessage.objects.get(pk=message.pk).status == OutboundStatus.SENT
+    assert not [query for query in queries if query["sql"].startswith("SELECT")]  # the row was not read again
 
 
 def test_the_sweeper_sends_what_a_crash_left_between_commit_and_worker(outbox):
