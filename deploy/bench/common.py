@@ -94,14 +94,16 @@ def stack_cpu_seconds() -> float:
     """CPU time used so far by the stack's processes (web, worker, beat, PostgreSQL, Redis, and
     all their children), not by the load generator or the stand-in for Twilio. Unlike throughput,
     CPU per request hardly moves when other work shares the machine."""
+    return process_cpu_seconds("web", "worker", "beat", "redis", "postgresql")
+
+
+def process_cpu_seconds(*names: str) -> float:
+    """CPU time used so far by the stack's processes of these names and all their children."""
     roots = []
-    for name in ("web", "worker", "beat", "redis"):
-        pid_file = STACK_DIR / "run" / f"{name}.pid"
+    for name in names:
+        pid_file = STACK_DIR / "pg" / "postmaster.pid" if name == "postgresql" else STACK_DIR / "run" / f"{name}.pid"
         if pid_file.exists():
             roots.append(int(pid_file.read_text().split()[0]))
-    postmaster = STACK_DIR / "pg" / "postmaster.pid"
-    if postmaster.exists():
-        roots.append(int(postmaster.read_text().split()[0]))
     stats = _processes()
     wanted, frontier = set(roots), set(roots)
     while frontier:

@@ -10,6 +10,10 @@ until every notice is sent or failed, then reports sends per second (first to la
 server), retries, duplicates (texts the server got more than once; must be 0) and the rows'
 final statuses.
 
+Then the worker's CPU per send: `cpu-count` notices handed to Celery `k` to a task for each `k`
+of `cpu-chunks` (a batch of inbound texts hands over its notices together, three or so at 32
+clients), the worker's processes' CPU from /proc until every one is sent.
+
 Phase 2 restarts the app with SMS_SENDER_RATE_PER_SECOND=`rate`, queues `rate-count` notices and
 checks that no second at the server saw more than `rate` of them from the sending number; then
 restarts the app without the limit. Prints a table and appends it to RESULTS.md.
@@ -43,10 +47,9 @@ def queue_notices(count: int, tag: str) -> list[int]:
     from django.db import transaction
     from tqdm import tqdm
 
-    from backend.org.models import User
     from sms_gateway.outbound import queue_sms
 
-    reps = list(User.objects.filter(username__startswith="bench-rep-").order_by("pk")[:500])
+    reps = seed_reps()
     ids: list[int] = []
     with tqdm(total=count, desc="queue notices", unit="msg", file=sys.stderr, mininterval=1.0) as progress:
         for start in range(0, count, BATCH):
@@ -110,12 +113,41 @@ def phase_one(args: argparse.Namespace, tag: str, sender: str) -> list:
     ]
 
 
+def worker_cpu_per_send(count: int, per_task: int) -> list:
+    """The worker's CPU for each of `count` notices handed over `per_task` to a task."""
+    from sms_gateway.models import OutboundMessage
+    from sms_gateway.tasks import send_outbound_many
+
+    reps = seed_reps()
+    rows = OutboundMessage.objects.bulk_create(
+        OutboundMessage(to=reps[n % len(reps)].phone, body=f"BX-cpu-{n} shipped", kind="shipment", status="queued")
+        for n in range(count)
+    )
+    ids = [row.pk for row in rows]
+    common.wait_worker_idle()
+    before = common.process_cpu_seconds("worker")
+    for start in range(0, count, per_task):
+        send_outbound_many.delay(ids[start:start + per_task])
+    statuses = wait_settled(ids)
+    common.wait_worker_idle()
+    cpu_ms = (common.process_cpu_seconds("worker") - before) * 1000 / count
+    return [per_task, count, f"{cpu_ms:.2f}", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))]
+
+
+def seed_reps() -> list:
+    from backend.org.models import User
+
+    return list(User.objects.filter(username__startswith="bench-rep-").order_by("pk")[:500])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--faults", type=int, default=200, help="sends answered 503/429 during phase 1")
     parser.add_argument("--rate", type=float, default=20, help="per-sender limit for phase 2 (texts a second)")
     parser.add_argument("--rate-count", type=int, default=400)
+    parser.add_argument("--cpu-count", type=int, default=1500, help="notices for each measure of the worker's CPU")
+    parser.add_argument("--cpu-chunks", default="3,10", help="notices to a task, comma-separated")
     parser.add_argument("--only-rate", action="store_true", help="phase 2 only")
     parser.add_argument("--note", default="")
     args = parser.parse_args()
@@ -129,6 +161,9 @@ def main() -> None:
     sender = os.environ["TWILIO_FROM_NUMBER"]
 
     rows = [] if args.only_rate else [phase_one(args, tag, sender)]
+    cpu_rows = [] if args.only_rate else [
+        worker_cpu_per_send(args.cpu_count, int(chunk)) for chunk in args.cpu_chunks.split(",")
+    ]
 
     restart_app({"SMS_SENDER_RATE_PER_SECOND": str(args.rate)})
     try:
@@ -150,6 +185,8 @@ def main() -> None:
          "busiest second", "final status"],
         rows,
     )
+    if cpu_rows:
+        body += "\n\n" + common.table(["notices a task", "sent", "worker CPU ms/send", "final status"], cpu_rows)
     duplicates = sum(row[6] for row in rows)
     respected = "respected" if busiest <= args.rate else "EXCEEDED"
     verdict = (f"Duplicates: {duplicates} ({'none' if duplicates == 0 else 'NOT zero'}); rate limit {respected} "
