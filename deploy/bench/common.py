@@ -90,26 +90,30 @@ def metric_total(url: str, name: str, labels: dict[str, str] | None = None) -> f
     return total
 
 
+# The stack's processes: each with all its children.
+STACK_PROCESSES = ("web", "worker", "beat", "redis", "postgresql")
+
+
 def stack_cpu_seconds() -> float:
     """CPU time used so far by the stack's processes (web, worker, beat, PostgreSQL, Redis, and
     all their children), not by the load generator or the stand-in for Twilio. Unlike throughput,
     CPU per request hardly moves when other work shares the machine."""
-    return process_cpu_seconds("web", "worker", "beat", "redis", "postgresql")
+    return sum(cpu_seconds(*STACK_PROCESSES).values())
 
 
-def process_cpu_seconds(*names: str) -> float:
-    """CPU time used so far by the stack's processes of these names and all their children."""
-    roots = []
+def cpu_seconds(*names: str) -> dict[str, float]:
+    """CPU time used so far by each of the stack's processes named, with all its children."""
+    stats = _processes()
+    used = {}
     for name in names:
         pid_file = STACK_DIR / "pg" / "postmaster.pid" if name == "postgresql" else STACK_DIR / "run" / f"{name}.pid"
-        if pid_file.exists():
-            roots.append(int(pid_file.read_text().split()[0]))
-    stats = _processes()
-    wanted, frontier = set(roots), set(roots)
-    while frontier:
-        frontier = {pid for pid, (ppid, _) in stats.items() if ppid in frontier} - wanted
-        wanted |= frontier
-    return sum(stats[pid][1] for pid in wanted if pid in stats) / os.sysconf("SC_CLK_TCK")
+        roots = {int(pid_file.read_text().split()[0])} if pid_file.exists() else set()
+        wanted, frontier = set(roots), set(roots)
+        while frontier:
+            frontier = {pid for pid, (ppid, _) in stats.items() if ppid in frontier} - wanted
+            wanted |= frontier
+        used[name] = sum(stats[pid][1] for pid in wanted if pid in stats) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def web_connections(url: str) -> list[int]:
@@ -181,7 +185,7 @@ class Outcome:
     error_samples: list[str] = field(default_factory=list)
     started: float = 0.0
     finished: float = 0.0
-    stack_cpu: float = 0.0  # seconds of CPU the stack spent meanwhile (see stack_cpu_seconds)
+    cpu_by_process: dict[str, float] = field(default_factory=dict)  # seconds the stack's processes spent meanwhile
     connections: list[int] = field(default_factory=list)  # the load's, per web process (web_connections)
 
     @property
@@ -197,8 +201,16 @@ class Outcome:
         return self.count / self.seconds
 
     @property
+    def stack_cpu(self) -> float:
+        """Seconds of CPU the stack spent meanwhile (see stack_cpu_seconds)."""
+        return sum(self.cpu_by_process.values())
+
+    @property
     def cpu_ms_per_request(self) -> float:
         return self.stack_cpu * 1000 / max(self.count, 1)
+
+    def cpu_ms_per_request_of(self, name: str) -> float:
+        return self.cpu_by_process.get(name, 0.0) * 1000 / max(self.count, 1)
 
 
 async def _drive(
@@ -210,7 +222,7 @@ async def _drive(
     outcome = Outcome()
     if settle is not None:
         settle()  # what earlier requests handed over is theirs, not this run's
-    cpu_before = stack_cpu_seconds()
+    cpu_before = cpu_seconds(*STACK_PROCESSES)
     deadline = time.monotonic() + max_seconds
     budget = iter(range(max_requests))
     timeout = aiohttp.ClientTimeout(total=30)
@@ -246,7 +258,8 @@ async def _drive(
         outcome.connections = web_connections(url)  # still open, kept alive by the session
     if settle is not None:
         settle()
-    outcome.stack_cpu = stack_cpu_seconds() - cpu_before
+    cpu_after = cpu_seconds(*STACK_PROCESSES)
+    outcome.cpu_by_process = {name: cpu_after[name] - cpu_before[name] for name in STACK_PROCESSES}
     return outcome
 
 

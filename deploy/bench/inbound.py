@@ -25,6 +25,7 @@ import common
 
 # The goal of issue 7 at concurrency 32: half the floor's throughput, p99 under 250 ms, no error.
 GOAL_LEVEL, GOAL_RATIO, GOAL_P99 = 32, 0.5, 0.250
+CPU_PARTS = ("web", "worker", "postgresql")  # the stack's processes shown apart
 
 
 MIX = ("SOLD", "SOLD", "SHIP", "SOLD", "STATUS")
@@ -149,7 +150,9 @@ def main() -> None:
             rows.append([
                 level, kind, outcome.count, f"{outcome.per_second:.1f}", common.ms(common.percentile(lat, 50)),
                 common.ms(common.percentile(lat, 95)), common.ms(common.percentile(lat, 99)), outcome.errors, ratio,
-                f"{outcome.cpu_ms_per_request:.1f}", "/".join(map(str, outcome.connections)) or "?",
+                f"{outcome.cpu_ms_per_request:.1f}",
+                " / ".join(f"{outcome.cpu_ms_per_request_of(name):.2f}" for name in CPU_PARTS),
+                "/".join(map(str, outcome.connections)) or "?",
             ])
             for sample in outcome.error_samples + [f"{k}: {v}" for k, v in failures.items()]:
                 print(f"  c={level} {kind} error: {sample}", file=sys.stderr)
@@ -158,14 +161,15 @@ def main() -> None:
 
     body = common.table(
         ["concurrency", "endpoint", "requests", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "pipeline/floor",
-         "stack CPU ms/msg", "connections"],
+         "stack CPU ms/msg", "web / worker / PostgreSQL ms/msg", "connections"],
         rows,
     ) + "\n\n" + common.table(["command", "queries/message", "p50 ms alone"], queries_per_message(run, pipeline_url))
     notes = [f"Mix: 3 SOLD (fresh VIN) : 1 SHIP : 1 STATUS; {args.seconds:g} s or {args.max_requests} requests "
              "per level and endpoint; closed loop (each client waits for its answer). 'stack CPU ms/msg': CPU "
-             "time of web, worker (until its queue is empty), PostgreSQL and Redis per message; unlike msg/s it "
-             "hardly moves when other work shares the machine. 'connections': the load's connections held by each web "
-             "process at the end (the kernel assigns each to one process; the floor is fastest when they are even)."]
+             "time of web, worker (until its queue is empty), PostgreSQL and Redis per message, then the first "
+             "three apart; unlike msg/s it hardly moves when other work shares the machine. 'connections': the "
+             "load's connections held by each web process at the end (the kernel assigns each to one process; the "
+             "floor is fastest when they are even)."]
     if args.note:
         notes.insert(0, args.note)
     common.record("Inbound SMS", common.command_line(), "\n".join(notes) + "\n\n" + body + "\n\n" + "\n".join(verdict))

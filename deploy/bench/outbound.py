@@ -125,12 +125,12 @@ def worker_cpu_per_send(count: int, per_task: int) -> list:
     )
     ids = [row.pk for row in rows]
     common.wait_worker_idle()
-    before = common.process_cpu_seconds("worker")
+    before = common.cpu_seconds("worker")["worker"]
     for start in range(0, count, per_task):
         send_outbound_many.delay(ids[start:start + per_task])
     statuses = wait_settled(ids)
     common.wait_worker_idle()
-    cpu_ms = (common.process_cpu_seconds("worker") - before) * 1000 / count
+    cpu_ms = (common.cpu_seconds("worker")["worker"] - before) * 1000 / count
     return [per_task, count, f"{cpu_ms:.2f}", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))]
 
 
