@@ -48,6 +48,16 @@ class DoorHistoricalRecords(HistoricalRecords):
             field.db_index = name in self.indexed
         return fields
 
+    def create_history_model(self, model: type[models.Model], inherited: bool) -> type[models.Model]:
+        """The historical model, named by the module it is put in (the tracked model's): for an app
+        whose label is not its package's last name (`sales` in `backend.sales`) simple-history names
+        the package instead, where nothing of that name is found (`manage.py shell` cannot import
+        it)."""
+        history_model = super().create_history_model(model, inherited)
+        if not inherited:  # an inherited history is named by its model's module already
+            history_model.__module__ = self.module
+        return history_model
+
 
 def history(**kwargs: Any) -> HistoricalRecords:
     """History with the actor and the door filled in from `audit.context`."""

@@ -1,6 +1,8 @@
 """Every historical row says who made the change and through which door."""
 
 import pytest
+from django.core.management.commands.shell import Command as ShellCommand
+from django.utils.module_loading import import_string
 
 from audit.context import Door, acting
 from backend.crm.models import Customer
@@ -116,3 +118,9 @@ def test_history_tables_index_the_record_the_date_and_the_person_only():
         indexed = {field.name for field in model._meta.concrete_fields if field.db_index}
         assert indexed <= read_by | extra.get(model._meta.label, set()), model._meta.label
         assert "id" in indexed, model._meta.label
+
+
+def test_every_historical_model_is_found_where_its_name_says():
+    """`manage.py shell` imports every model by its module and name."""
+    for path in ShellCommand().get_auto_imports():
+        assert import_string(path).__name__ == path.rsplit(".", 1)[1]
