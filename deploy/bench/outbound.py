@@ -44,12 +44,13 @@ def sink(path: str, method: str = "GET") -> dict:
 def queue_notices(count: int, tag: str) -> list[int]:
     """`count` shipment notices to the bench reps, each with its own order number (so a
     duplicate at the server is a repeated body), queued as the domain queues them."""
+    import seed
     from django.db import transaction
     from tqdm import tqdm
 
     from sms_gateway.outbound import queue_sms
 
-    reps = seed_reps()
+    reps = seed.bench_reps()[:500]
     ids: list[int] = []
     with tqdm(total=count, desc="queue notices", unit="msg", file=sys.stderr, mininterval=1.0) as progress:
         for start in range(0, count, BATCH):
@@ -115,10 +116,12 @@ def phase_one(args: argparse.Namespace, tag: str, sender: str) -> list:
 
 def worker_cpu_per_send(count: int, per_task: int) -> list:
     """The worker's CPU for each of `count` notices handed over `per_task` to a task."""
+    import seed
+
     from sms_gateway.models import OutboundMessage
     from sms_gateway.tasks import send_outbound_many
 
-    reps = seed_reps()
+    reps = seed.bench_reps()[:500]
     rows = OutboundMessage.objects.bulk_create(
         OutboundMessage(to=reps[n % len(reps)].phone, body=f"BX-cpu-{n} shipped", kind="shipment", status="queued")
         for n in range(count)
@@ -132,12 +135,6 @@ def worker_cpu_per_send(count: int, per_task: int) -> list:
     common.wait_worker_idle()
     cpu_ms = (common.cpu_seconds("worker")["worker"] - before) * 1000 / count
     return [per_task, count, f"{cpu_ms:.2f}", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))]
-
-
-def seed_reps() -> list:
-    from backend.org.models import User
-
-    return list(User.objects.filter(username__startswith="bench-rep-").order_by("pk")[:500])
 
 
 def main() -> None:

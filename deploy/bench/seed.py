@@ -60,6 +60,11 @@ def seed() -> None:
             _api_rep()
 
 
+def bench_reps() -> list[User]:
+    """The bench reps, in the order they were made."""
+    return list(User.objects.filter(username__startswith="bench-rep-").order_by("pk"))
+
+
 def _users(prefix: str, count: int, role: str, phone, **fields) -> list[User]:
     password = User.objects.get(username="zhang").password  # one hash for all: hashing is slow by design
     return bulk_create_with_history(
@@ -77,7 +82,7 @@ def _users_and_orders() -> None:
     wang = User.objects.get(username="wang")
     reps = _users("bench-rep", REPS, Role.REP, rep_phone, branch=wang.branch, manager=wang)
     _users("bench-wms", LOGISTICS, Role.LOGISTICS, wms_phone)
-    reps = list(User.objects.filter(username__startswith="bench-rep-").order_by("pk"))
+    reps = bench_reps()
     region = Region.objects.get(code="HB")
     customers = _customers([(rep, f"Bench Customer {rep.username}") for rep in reps], region)
     _orders([(f"BO-{n}", customer) for n, customer in enumerate(customers)])
